@@ -1,0 +1,23 @@
+//! The `uploads` table: one row per chunked upload in progress.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "uploads")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub share_id: Uuid,
+    /// The client's upload id (`dzuuid`), unique per share.
+    pub client_id: String,
+    pub total_chunks: i32,
+    /// Set while one request joins the chunks; no chunk may change meanwhile.
+    pub completing: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

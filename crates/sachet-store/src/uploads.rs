@@ -1,0 +1,345 @@
+//! Chunked uploads: their progress, and the switch of a share to the content
+//! they complete.
+//!
+//! Several requests, possibly on several replicas, may handle chunks of one
+//! upload at once. The rules that keep them apart live in the database: one
+//! upload per (share, client id), one chunk row per index, and a `completing`
+//! flag that exactly one request can set. While it is set, chunks of that
+//! upload are refused, so the joined content is exactly the chunks counted.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    prelude::Uuid, sea_query::Expr,
+};
+
+use crate::{
+    Chunk, ChunkReceipt, ContentSwitch, Store, StoreError, SwitchRule, UploadRecord,
+    entity::{share, upload, upload_chunk},
+    time::{now, to_micros},
+};
+
+/// Why the store refused a step of an upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadRefusal {
+    /// The upload was started with another chunk count.
+    TotalMismatch {
+        /// The count of its first chunk.
+        expected: u32,
+    },
+    /// Another request is joining the chunks of this upload.
+    Completing,
+    /// The upload finished or was purged while this chunk arrived.
+    Gone,
+    /// The chunks would add up to more than the allowed size.
+    TooLarge,
+    /// The share was deleted meanwhile.
+    ShareMissing,
+    /// The share was locked meanwhile.
+    ShareLocked,
+    /// A first upload found the share already initialized.
+    AlreadyInitialized,
+}
+
+/// The result of an upload step the store may refuse.
+pub type Refusable<T> = Result<Result<T, UploadRefusal>, StoreError>;
+
+impl Store {
+    /// The upload `client_id` of a share, created with `total_chunks` if new.
+    pub async fn open_upload(
+        &self,
+        share_id: Uuid,
+        client_id: &str,
+        total_chunks: u32,
+    ) -> Refusable<UploadRecord> {
+        if let Some(found) = self.find_upload(share_id, client_id).await? {
+            return Ok(check_total(found, total_chunks));
+        }
+
+        let stamp = to_micros(now());
+        let model = upload::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            share_id: Set(share_id),
+            client_id: Set(client_id.to_owned()),
+            total_chunks: Set(total_chunks as i32),
+            completing: Set(false),
+            created_at: Set(stamp),
+            updated_at: Set(stamp),
+        };
+        match upload::Entity::insert(model)
+            .exec_without_returning(&self.db)
+            .await
+        {
+            Ok(_) => {}
+            Err(err) => match StoreError::from_write("upload", err) {
+                // Another chunk of the same upload created it first.
+                StoreError::Conflict(_) => {}
+                StoreError::NotFound(_) => return Ok(Err(UploadRefusal::ShareMissing)),
+                other => return Err(other),
+            },
+        }
+        match self.find_upload(share_id, client_id).await? {
+            Some(found) => Ok(check_total(found, total_chunks)),
+            None => Ok(Err(UploadRefusal::Gone)),
+        }
+    }
+
+    /// Records a chunk whose bytes are already in the blob `chunk.blob_key`.
+    /// A chunk with the same index is replaced and its blob returned for
+    /// removal. Refused when the chunks would exceed `max_total` bytes.
+    pub async fn record_chunk(
+        &self,
+        upload_id: Uuid,
+        chunk: &Chunk,
+        max_total: u64,
+    ) -> Refusable<ChunkReceipt> {
+        let txn = self.write_transaction().await?;
+        let Some(upload) = upload::Entity::find_by_id(upload_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
+            return Ok(Err(UploadRefusal::Gone));
+        };
+        if upload.completing {
+            return Ok(Err(UploadRefusal::Completing));
+        }
+
+        let chunks = upload_chunk::Entity::find()
+            .filter(upload_chunk::Column::UploadId.eq(upload_id))
+            .all(&txn)
+            .await?;
+        let index = chunk.index as i32;
+        let others: u64 = chunks
+            .iter()
+            .filter(|row| row.chunk_index != index)
+            .map(|row| row.size.max(0) as u64)
+            .sum();
+        if others.saturating_add(chunk.size) > max_total {
+            return Ok(Err(UploadRefusal::TooLarge));
+        }
+
+        let previous = chunks.iter().find(|row| row.chunk_index == index);
+        let row = upload_chunk::ActiveModel {
+            upload_id: Set(upload_id),
+            chunk_index: Set(index),
+            blob_key: Set(chunk.blob_key.clone()),
+            size: Set(chunk.size as i64),
+        };
+        match previous {
+            Some(_) => upload_chunk::Entity::update(row)
+                .exec(&txn)
+                .await
+                .map(drop)?,
+            None => upload_chunk::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await
+                .map(drop)?,
+        }
+        upload::Entity::update_many()
+            .col_expr(upload::Column::UpdatedAt, Expr::value(to_micros(now())))
+            .filter(upload::Column::Id.eq(upload_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+
+        let received = chunks.len() as u32 + u32::from(previous.is_none());
+        Ok(Ok(ChunkReceipt {
+            replaced: previous.map(|row| row.blob_key.clone()),
+            received,
+        }))
+    }
+
+    /// Marks the upload as completing. Exactly one caller gets `true`; from
+    /// then on its chunks cannot change.
+    pub async fn claim_upload(&self, upload_id: Uuid) -> Result<bool, StoreError> {
+        let result = upload::Entity::update_many()
+            .col_expr(upload::Column::Completing, Expr::value(true))
+            .filter(upload::Column::Id.eq(upload_id))
+            .filter(upload::Column::Completing.eq(false))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Gives a claimed upload back, after its completion failed.
+    pub async fn release_upload(&self, upload_id: Uuid) -> Result<(), StoreError> {
+        upload::Entity::update_many()
+            .col_expr(upload::Column::Completing, Expr::value(false))
+            .filter(upload::Column::Id.eq(upload_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The chunks of an upload, in index order.
+    pub async fn upload_chunks(&self, upload_id: Uuid) -> Result<Vec<Chunk>, StoreError> {
+        let rows = upload_chunk::Entity::find()
+            .filter(upload_chunk::Column::UploadId.eq(upload_id))
+            .order_by_asc(upload_chunk::Column::ChunkIndex)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Chunk {
+                index: row.chunk_index.max(0) as u32,
+                blob_key: row.blob_key,
+                size: row.size.max(0) as u64,
+            })
+            .collect())
+    }
+
+    /// The indexes received so far by the upload `client_id` of a share.
+    pub async fn received_indexes(
+        &self,
+        share_id: Uuid,
+        client_id: &str,
+    ) -> Result<Option<(UploadRecord, Vec<u32>)>, StoreError> {
+        let Some(found) = self.find_upload(share_id, client_id).await? else {
+            return Ok(None);
+        };
+        let indexes = self
+            .upload_chunks(found.id)
+            .await?
+            .into_iter()
+            .map(|chunk| chunk.index)
+            .collect();
+        Ok(Some((upload_record(found), indexes)))
+    }
+
+    /// Switches the share to the joined content of a claimed upload and
+    /// forgets the upload, in one transaction. Returns the share's previous
+    /// blob, for the caller to remove.
+    pub async fn complete_upload(
+        &self,
+        upload: &UploadRecord,
+        rule: SwitchRule,
+        content: &ContentSwitch,
+    ) -> Refusable<Option<String>> {
+        let txn = self.write_transaction().await?;
+        let Some(current) = share::Entity::find_by_id(upload.share_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
+            return Ok(Err(UploadRefusal::ShareMissing));
+        };
+        match rule {
+            SwitchRule::FirstUpload if current.initialized => {
+                return Ok(Err(UploadRefusal::AlreadyInitialized));
+            }
+            SwitchRule::Replace if current.locked => return Ok(Err(UploadRefusal::ShareLocked)),
+            _ => {}
+        }
+
+        share::Entity::update_many()
+            .col_expr(
+                share::Column::BlobKey,
+                Expr::value(content.blob_key.clone()),
+            )
+            .col_expr(share::Column::Size, Expr::value(content.size as i64))
+            .col_expr(share::Column::ContentDate, Expr::value(to_micros(now())))
+            .col_expr(share::Column::Initialized, Expr::value(true))
+            .filter(share::Column::Id.eq(upload.share_id))
+            .exec(&txn)
+            .await?;
+        delete_upload_rows(&txn, upload.id).await?;
+        txn.commit().await?;
+        Ok(Ok(current.blob_key))
+    }
+
+    /// Forgets an upload. Returns its chunk blobs, for the caller to remove.
+    pub async fn discard_upload(&self, upload_id: Uuid) -> Result<Vec<String>, StoreError> {
+        let txn = self.write_transaction().await?;
+        let blobs: Vec<String> = upload_chunk::Entity::find()
+            .select_only()
+            .column(upload_chunk::Column::BlobKey)
+            .filter(upload_chunk::Column::UploadId.eq(upload_id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        delete_upload_rows(&txn, upload_id).await?;
+        txn.commit().await?;
+        Ok(blobs)
+    }
+
+    /// Uploads that received no chunk since `cutoff`.
+    pub async fn stale_uploads(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(upload::Entity::find()
+            .select_only()
+            .column(upload::Column::Id)
+            .filter(upload::Column::UpdatedAt.lt(to_micros(cutoff)))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Which of `keys` a share or a chunk still refers to.
+    pub async fn referenced_blobs(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut found: Vec<String> = share::Entity::find()
+            .select_only()
+            .column(share::Column::BlobKey)
+            .filter(share::Column::BlobKey.is_in(keys.iter().cloned()))
+            .into_tuple::<Option<String>>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let chunks: Vec<String> = upload_chunk::Entity::find()
+            .select_only()
+            .column(upload_chunk::Column::BlobKey)
+            .filter(upload_chunk::Column::BlobKey.is_in(keys.iter().cloned()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        found.extend(chunks);
+        Ok(found)
+    }
+
+    async fn find_upload(
+        &self,
+        share_id: Uuid,
+        client_id: &str,
+    ) -> Result<Option<upload::Model>, StoreError> {
+        Ok(upload::Entity::find()
+            .filter(upload::Column::ShareId.eq(share_id))
+            .filter(upload::Column::ClientId.eq(client_id))
+            .one(&self.db)
+            .await?)
+    }
+}
+
+fn check_total(found: upload::Model, total_chunks: u32) -> Result<UploadRecord, UploadRefusal> {
+    let expected = found.total_chunks.max(0) as u32;
+    if expected != total_chunks {
+        return Err(UploadRefusal::TotalMismatch { expected });
+    }
+    if found.completing {
+        return Err(UploadRefusal::Completing);
+    }
+    Ok(upload_record(found))
+}
+
+fn upload_record(found: upload::Model) -> UploadRecord {
+    UploadRecord {
+        id: found.id,
+        share_id: found.share_id,
+        client_id: found.client_id,
+        total_chunks: found.total_chunks.max(0) as u32,
+    }
+}
+
+async fn delete_upload_rows(
+    txn: &impl sea_orm::ConnectionTrait,
+    upload_id: Uuid,
+) -> Result<(), StoreError> {
+    upload_chunk::Entity::delete_many()
+        .filter(upload_chunk::Column::UploadId.eq(upload_id))
+        .exec(txn)
+        .await?;
+    upload::Entity::delete_by_id(upload_id).exec(txn).await?;
+    Ok(())
+}
