@@ -24,6 +24,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached at all, as opposed to a
+    /// query that failed.
+    pub fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(DbErr::Conn(_) | DbErr::ConnectionAcquire(_))
+        )
+    }
+
     /// Classifies a database error: a unique-key violation becomes
     /// [`StoreError::Conflict`] naming `what`, anything else stays a database error.
     pub(crate) fn from_write(what: &'static str, err: DbErr) -> StoreError {

@@ -1,0 +1,540 @@
+//! The content of shares: chunked uploads, and downloads with ranges and
+//! conditional requests.
+
+use poem::web::Data;
+use poem::{
+    Body, IntoResponse, Response,
+    http::{HeaderValue, StatusCode, header},
+};
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::{Header, Path},
+    payload::Json,
+    registry::{
+        MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+    },
+};
+use sachet_blob::{BlobKey, ByteStream};
+use sachet_core::{Permission, PermissionSet};
+use sachet_store::{ShareRecord, SwitchRule};
+
+use super::{ApiTags, Message, shares::content_type_of};
+use crate::{
+    auth::AnyCaller,
+    error::{ApiError, Fails, error_sets},
+    http::{
+        conditional::Validators,
+        disposition,
+        params::ShareId,
+        range::{self, RangeRequest},
+    },
+    state::AppState,
+    upload::{ChunkForm, ChunkOutcome},
+};
+
+error_sets! {
+    /// Errors of `upload_content` and `replace_content`.
+    UploadErrors = [400, 401, 403, 404, 409, 413, 415, 423];
+    /// Errors of `read_content` and `head_content`.
+    DownloadErrors = [401, 403, 404];
+}
+
+/// The answer to a chunk.
+#[derive(Debug, ApiResponse)]
+pub enum ChunkAnswer {
+    /// The chunk was stored; the upload still misses chunks.
+    #[oai(status = 200)]
+    Received(Json<Message>),
+    /// The chunk completed the upload; the share has its new content.
+    #[oai(status = 201)]
+    Completed(Json<Message>),
+}
+
+impl From<ChunkOutcome> for ChunkAnswer {
+    fn from(outcome: ChunkOutcome) -> ChunkAnswer {
+        match outcome {
+            ChunkOutcome::Received => ChunkAnswer::Received(Json(Message::new("Chunk uploaded."))),
+            ChunkOutcome::Completed => {
+                ChunkAnswer::Completed(Json(Message::new("Upload completed.")))
+            }
+        }
+    }
+}
+
+/// Operations on content.
+#[derive(Debug)]
+pub struct ContentApi;
+
+const fn needs(permission: Permission) -> PermissionSet {
+    PermissionSet::only(permission)
+}
+
+#[OpenApi(tag = "ApiTags::Content")]
+impl ContentApi {
+    /// Upload the first content
+    ///
+    /// Sends one chunk of a share's first upload. Chunks may come in any
+    /// order; the one that makes every index present completes the upload.
+    #[oai(
+        path = "/files/:id/content",
+        method = "post",
+        operation_id = "upload_content"
+    )]
+    async fn upload_content(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyCaller,
+        id: Path<ShareId>,
+        form: ChunkForm,
+    ) -> Result<ChunkAnswer, Fails<UploadErrors>> {
+        let caller = state.caller(&auth, needs(Permission::Create)).await?;
+        let share = state.find_share(&id.0).await?;
+        if !caller.owns(share.owner_id) {
+            return Err(ApiError::forbidden("Share must be initialized by its owner.").into());
+        }
+        if share.initialized {
+            return Err(ApiError::locked("Use PUT to modify the share.").into());
+        }
+        let outcome = state
+            .receive_chunk(&share, form, SwitchRule::FirstUpload)
+            .await?;
+        Ok(outcome.into())
+    }
+
+    /// Replace the content
+    ///
+    /// Sends one chunk of an upload that replaces a share's content. Readers
+    /// see the old content until the upload completes.
+    #[oai(
+        path = "/files/:id/content",
+        method = "put",
+        operation_id = "replace_content"
+    )]
+    async fn replace_content(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyCaller,
+        id: Path<ShareId>,
+        form: ChunkForm,
+    ) -> Result<ChunkAnswer, Fails<UploadErrors>> {
+        let caller = state.caller(&auth, needs(Permission::Modify)).await?;
+        let share = state.find_share(&id.0).await?;
+        if share.locked {
+            return Err(ApiError::locked("Share is locked.").into());
+        }
+        if !caller.owns(share.owner_id) {
+            return Err(ApiError::forbidden("Share must be modified by its owner.").into());
+        }
+        if !share.initialized {
+            return Err(ApiError::locked("Use POST to upload the first content.").into());
+        }
+        let outcome = state
+            .receive_chunk(&share, form, SwitchRule::Replace)
+            .await?;
+        Ok(outcome.into())
+    }
+
+    /// Download the content
+    ///
+    /// Streams the content, whole or one byte range of it.
+    #[oai(
+        path = "/files/:id/content",
+        method = "get",
+        operation_id = "read_content"
+    )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented header"
+    )]
+    async fn read_content(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyCaller,
+        id: Path<ShareId>,
+        /// One byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n`.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+        /// Serve the range only if the content still has this ETag or date.
+        #[oai(name = "If-Range")]
+        if_range: Header<Option<String>>,
+        /// Answer 304 if the content still has one of these ETags.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+        /// Answer 304 if the content did not change since this date.
+        #[oai(name = "If-Modified-Since")]
+        if_modified_since: Header<Option<String>>,
+    ) -> Result<Download, Fails<DownloadErrors>> {
+        let conditions = Conditions {
+            range: range.0,
+            if_range: if_range.0,
+            if_none_match: if_none_match.0,
+            if_modified_since: if_modified_since.0,
+        };
+        Ok(Self::download(&state, &auth, &id.0, conditions, true).await?)
+    }
+
+    /// Download headers only
+    ///
+    /// The headers `read_content` would answer, without the content.
+    #[oai(
+        path = "/files/:id/content",
+        method = "head",
+        operation_id = "head_content"
+    )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented header"
+    )]
+    async fn head_content(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyCaller,
+        id: Path<ShareId>,
+        /// One byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n`.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+        /// Serve the range only if the content still has this ETag or date.
+        #[oai(name = "If-Range")]
+        if_range: Header<Option<String>>,
+        /// Answer 304 if the content still has one of these ETags.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+        /// Answer 304 if the content did not change since this date.
+        #[oai(name = "If-Modified-Since")]
+        if_modified_since: Header<Option<String>>,
+    ) -> Result<Download, Fails<DownloadErrors>> {
+        let conditions = Conditions {
+            range: range.0,
+            if_range: if_range.0,
+            if_none_match: if_none_match.0,
+            if_modified_since: if_modified_since.0,
+        };
+        Ok(Self::download(&state, &auth, &id.0, conditions, false).await?)
+    }
+}
+
+/// The conditional and range headers of a download.
+#[derive(Debug, Default)]
+struct Conditions {
+    range: Option<String>,
+    if_range: Option<String>,
+    if_none_match: Option<String>,
+    if_modified_since: Option<String>,
+}
+
+impl ContentApi {
+    async fn download(
+        state: &AppState,
+        auth: &AnyCaller,
+        id: &ShareId,
+        conditions: Conditions,
+        with_body: bool,
+    ) -> Result<Download, ApiError> {
+        state.caller(auth, needs(Permission::Read)).await?;
+        let share = state.find_share(id).await?;
+        let (Some(blob_key), Some(size), Some(completed)) =
+            (&share.blob_key, share.size, share.content_date)
+        else {
+            return Err(ApiError::not_found("Share has no content yet."));
+        };
+        let validators = Validators::new(blob_key, completed);
+
+        let not_modified = match (&conditions.if_none_match, &conditions.if_modified_since) {
+            (Some(tags), _) => validators.matches_none_match(tags),
+            (None, Some(since)) => validators.unmodified_since(since),
+            (None, None) => false,
+        };
+        let headers = DownloadHeaders::new(&share, &validators);
+        if not_modified {
+            return Ok(Download::NotModified(headers));
+        }
+
+        let wanted = match (&conditions.range, &conditions.if_range) {
+            (Some(_), Some(if_range)) if !validators.if_range_holds(if_range) => {
+                RangeRequest::Whole
+            }
+            (Some(range), _) => range::parse(range, size),
+            (None, _) => RangeRequest::Whole,
+        };
+        let key = BlobKey::parse(blob_key)?;
+        let body = |range| async move {
+            match with_body {
+                true => state.blobs.get(&key, range).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        Ok(match wanted {
+            RangeRequest::Whole => Download::Whole {
+                headers,
+                size,
+                body: body(None).await?,
+            },
+            RangeRequest::Partial(range) => Download::Partial {
+                headers,
+                size,
+                body: body(Some(range.clone())).await?,
+                range,
+            },
+            RangeRequest::Unsatisfiable => Download::Unsatisfiable { size },
+        })
+    }
+}
+
+/// The headers every download answer carries.
+#[derive(Debug)]
+pub struct DownloadHeaders {
+    content_type: String,
+    disposition: String,
+    validators: Validators,
+}
+
+impl DownloadHeaders {
+    fn new(share: &ShareRecord, validators: &Validators) -> DownloadHeaders {
+        DownloadHeaders {
+            content_type: content_type_of(&share.file_name),
+            disposition: disposition::inline(&share.file_name),
+            validators: validators.clone(),
+        }
+    }
+
+    fn apply(&self, response: &mut Response) {
+        let headers = response.headers_mut();
+        let mut set = |name, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        };
+        set(header::CONTENT_TYPE, &self.content_type);
+        set(header::CONTENT_DISPOSITION, &self.disposition);
+        set(header::ETAG, &self.validators.etag);
+        set(
+            header::LAST_MODIFIED,
+            &self.validators.last_modified_header(),
+        );
+        set(header::ACCEPT_RANGES, "bytes");
+        set(header::CACHE_CONTROL, "private, no-cache");
+        set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+        if is_active_content(&self.content_type) {
+            set(header::CONTENT_SECURITY_POLICY, "sandbox");
+        }
+    }
+}
+
+/// Whether a browser would run script in content of this type.
+fn is_active_content(content_type: &str) -> bool {
+    let essence = content_type.to_ascii_lowercase();
+    essence.contains("html")
+        || essence.contains("xml")
+        || essence.contains("javascript")
+        || essence.contains("ecmascript")
+        || essence == "image/svg+xml"
+}
+
+/// A download answer.
+pub enum Download {
+    /// The whole content.
+    Whole {
+        headers: DownloadHeaders,
+        size: u64,
+        body: Option<ByteStream>,
+    },
+    /// One byte range of the content.
+    Partial {
+        headers: DownloadHeaders,
+        size: u64,
+        range: std::ops::Range<u64>,
+        body: Option<ByteStream>,
+    },
+    /// The client's copy is current.
+    NotModified(DownloadHeaders),
+    /// The range lies outside the content or is malformed.
+    Unsatisfiable { size: u64 },
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Download::Whole { .. } => "Download::Whole",
+            Download::Partial { .. } => "Download::Partial",
+            Download::NotModified(_) => "Download::NotModified",
+            Download::Unsatisfiable { .. } => "Download::Unsatisfiable",
+        })
+    }
+}
+
+impl IntoResponse for Download {
+    fn into_response(self) -> Response {
+        match self {
+            Download::Whole {
+                headers,
+                size,
+                body,
+            } => {
+                let mut response = with_body(StatusCode::OK, body);
+                headers.apply(&mut response);
+                set_length(&mut response, size);
+                response
+            }
+            Download::Partial {
+                headers,
+                size,
+                range,
+                body,
+            } => {
+                let mut response = with_body(StatusCode::PARTIAL_CONTENT, body);
+                headers.apply(&mut response);
+                set_length(&mut response, range.end - range.start);
+                if let Ok(value) = HeaderValue::from_str(&range::content_range(&range, size)) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, value);
+                }
+                response
+            }
+            Download::NotModified(headers) => {
+                let mut response = Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .finish();
+                headers.apply(&mut response);
+                let headers = response.headers_mut();
+                headers.remove(header::CONTENT_TYPE);
+                headers.remove(header::CONTENT_DISPOSITION);
+                response
+            }
+            Download::Unsatisfiable { size } => {
+                let err =
+                    ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "Range not satisfiable.");
+                let mut response = poem::error::ResponseError::as_response(&err);
+                if let Ok(value) = HeaderValue::from_str(&range::unsatisfied_range(size)) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, value);
+                }
+                response
+            }
+        }
+    }
+}
+
+fn with_body(status: StatusCode, body: Option<ByteStream>) -> Response {
+    let body = match body {
+        Some(stream) => Body::from_bytes_stream(stream),
+        None => Body::empty(),
+    };
+    Response::builder().status(status).body(body)
+}
+
+fn set_length(response: &mut Response, length: u64) {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+}
+
+fn header_meta(name: &str, description: &str, required: bool) -> MetaHeader {
+    MetaHeader {
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        required,
+        deprecated: false,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+    }
+}
+
+fn content_headers() -> Vec<MetaHeader> {
+    vec![
+        header_meta("Content-Length", "Bytes in the body.", true),
+        header_meta("Content-Disposition", "`inline; filename=<name>`.", true),
+        header_meta("ETag", "Strong validator of the current content.", true),
+        header_meta(
+            "Last-Modified",
+            "When the current content was completed.",
+            true,
+        ),
+        header_meta("Accept-Ranges", "Always `bytes`.", true),
+        header_meta("X-Content-Type-Options", "Always `nosniff`.", true),
+    ]
+}
+
+fn binary(status: u16, description: &'static str, mut headers: Vec<MetaHeader>) -> MetaResponse {
+    if status == 206 {
+        headers.push(header_meta("Content-Range", "`bytes a-b/size`.", true));
+    }
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: "application/octet-stream",
+            schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format(
+                "string", "binary",
+            ))),
+        }],
+        headers,
+    }
+}
+
+impl ApiResponse for Download {
+    fn meta() -> MetaResponses {
+        let error_schema = <crate::error::ErrorBody as poem_openapi::types::Type>::schema_ref();
+        MetaResponses {
+            responses: vec![
+                binary(
+                    200,
+                    "The whole content; its media type follows the file name.",
+                    content_headers(),
+                ),
+                binary(206, "One byte range of the content.", content_headers()),
+                MetaResponse {
+                    description: "The client's copy is current.",
+                    status: Some(304),
+                    status_range: None,
+                    content: vec![],
+                    headers: vec![
+                        header_meta("ETag", "Strong validator of the current content.", true),
+                        header_meta(
+                            "Last-Modified",
+                            "When the current content was completed.",
+                            true,
+                        ),
+                    ],
+                },
+                MetaResponse {
+                    description: "The range lies outside the content or is malformed.",
+                    status: Some(416),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/json; charset=utf-8",
+                        schema: error_schema,
+                    }],
+                    headers: vec![header_meta("Content-Range", "`bytes */size`.", true)],
+                },
+            ],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        <crate::error::ErrorBody as poem_openapi::types::Type>::register(registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_capable_types_are_active() {
+        for active in [
+            "text/html",
+            "image/svg+xml",
+            "application/xml",
+            "text/javascript",
+            "application/xhtml+xml",
+        ] {
+            assert!(is_active_content(active), "{active}");
+        }
+        for passive in [
+            "text/plain",
+            "image/png",
+            "application/pdf",
+            "application/octet-stream",
+        ] {
+            assert!(!is_active_content(passive), "{passive}");
+        }
+    }
+}

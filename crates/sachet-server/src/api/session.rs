@@ -1,0 +1,271 @@
+//! Tokens: log in, renew, log out, change one's password.
+
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, payload::Json};
+use sachet_core::{Caller, Password, Permission, PermissionSet};
+use serde::Deserialize;
+
+use super::{ApiTags, Message};
+use crate::{
+    auth::{TokenError, UserOnly},
+    error::{ApiError, Fails, error_sets},
+    http::body::JsonBody,
+    state::AppState,
+};
+
+error_sets! {
+    /// Errors of `login`.
+    LoginErrors = [400, 401, 413, 415];
+    /// Errors of `extend_token`.
+    ExtendErrors = [401];
+    /// Errors of `logout`.
+    LogoutErrors = [400, 401, 403, 413, 415];
+    /// Errors of `change_password`.
+    PasswordErrors = [400, 401, 403, 413, 415];
+}
+
+/// Credentials to log in with.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct LoginRequest {
+    /// The username.
+    pub username: String,
+    /// The password.
+    #[oai(write_only)]
+    pub password: String,
+}
+
+impl poem_openapi::types::Example for LoginRequest {
+    fn example() -> LoginRequest {
+        LoginRequest {
+            username: "admin".into(),
+            password: "correct horse battery staple".into(),
+        }
+    }
+}
+
+/// A new token.
+#[derive(Debug, Object)]
+pub struct TokenAnswer {
+    /// Always `success`.
+    pub status: String,
+    /// What happened.
+    pub message: String,
+    /// The user the token belongs to.
+    pub username: String,
+    /// The token, to send as `Authorization: Bearer <token>`.
+    pub auth_token: String,
+}
+
+/// The token to revoke.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct LogoutRequest {
+    /// A token issued by this server.
+    pub token: String,
+}
+
+impl poem_openapi::types::Example for LogoutRequest {
+    fn example() -> LogoutRequest {
+        LogoutRequest {
+            token: "eyJhbGciOiJIUzI1NiJ9.e30.signature".into(),
+        }
+    }
+}
+
+/// A password change.
+#[derive(Debug, Object, Deserialize)]
+#[oai(example)]
+pub struct PasswordChange {
+    /// The current password.
+    #[oai(write_only)]
+    pub old: String,
+    /// The new password.
+    #[oai(write_only)]
+    pub new: String,
+}
+
+impl poem_openapi::types::Example for PasswordChange {
+    fn example() -> PasswordChange {
+        PasswordChange {
+            old: "correct horse battery staple".into(),
+            new: "tr0ub4dor&3".into(),
+        }
+    }
+}
+
+/// Operations on tokens.
+#[derive(Debug)]
+pub struct SessionApi;
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl SessionApi {
+    /// Log in
+    ///
+    /// Exchanges a username and password for a token. An unknown user and a
+    /// wrong password get the same answer, in the same time.
+    #[oai(path = "/users/login", method = "post", operation_id = "login")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<LoginRequest>,
+    ) -> Result<Json<TokenAnswer>, Fails<LoginErrors>> {
+        let request = body.parse()?.value;
+        let invalid = || ApiError::unauthorized("Invalid credentials.");
+        let Ok(password) = Password::parse(request.password) else {
+            return Err(invalid().into());
+        };
+
+        let user = state.store.user_by_name(&request.username).await?;
+        let hash = user.as_ref().map(|user| user.password_hash.clone());
+        let verified = state
+            .passwords
+            .verify(password, hash)
+            .await
+            .map_err(internal)?;
+        let user = user.filter(|_| verified).ok_or_else(invalid)?;
+
+        let answer = Self::token_answer(&state, &user.username, user.id, "Logged in.")?;
+        tracing::info!(user.name = %user.username, "logged in");
+        Ok(Json(answer))
+    }
+
+    /// Renew a token
+    ///
+    /// Issues a new token to the caller. The token used for the request is
+    /// not revoked: it keeps working until it expires or is logged out.
+    #[oai(path = "/users/extend", method = "post", operation_id = "extend_token")]
+    async fn extend_token(
+        &self,
+        state: Data<&AppState>,
+        auth: UserOnly,
+    ) -> Result<Json<TokenAnswer>, Fails<ExtendErrors>> {
+        let caller = state.user(&auth, PermissionSet::EMPTY).await?;
+        let (name, id) = signed_in(&caller)?;
+        Ok(Json(Self::token_answer(
+            &state,
+            name,
+            id,
+            "Renewed token.",
+        )?))
+    }
+
+    /// Log out
+    ///
+    /// Revokes a token everywhere, for good. Users revoke their own tokens;
+    /// admins may revoke anyone's.
+    #[oai(path = "/users/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        auth: UserOnly,
+        body: JsonBody<LogoutRequest>,
+    ) -> Result<Json<Message>, Fails<LogoutErrors>> {
+        let caller = state.user(&auth, PermissionSet::EMPTY).await?;
+        let request = body.parse()?.value;
+
+        let claims = state
+            .tokens
+            .verify(&request.token)
+            .map_err(|err| match err {
+                TokenError::Expired => ApiError::bad_request("Token has already expired."),
+                TokenError::Invalid => ApiError::bad_request("Not a valid token."),
+            })?;
+        let is_admin = caller.permissions().contains(Permission::Admin);
+        if caller.user_id() != Some(claims.user_id()) && !is_admin {
+            return Err(ApiError::forbidden("You may only revoke your own tokens.").into());
+        }
+        match state
+            .store
+            .revoke_token(&claims.jti, claims.expires_at())
+            .await
+        {
+            Ok(()) => Ok(Json(Message::new("Token revoked."))),
+            Err(sachet_store::StoreError::Conflict(_)) => {
+                Err(ApiError::bad_request("Token is already revoked.").into())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Change one's password
+    ///
+    /// Existing tokens stay valid; log them out to revoke them.
+    #[oai(
+        path = "/users/password",
+        method = "post",
+        operation_id = "change_password"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        auth: UserOnly,
+        body: JsonBody<PasswordChange>,
+    ) -> Result<Json<Message>, Fails<PasswordErrors>> {
+        let caller = state.user(&auth, PermissionSet::EMPTY).await?;
+        let (_, id) = signed_in(&caller)?;
+        let request = body.parse()?.value;
+        if request.old.is_empty() {
+            return Err(ApiError::bad_request("Field `old` must not be empty.").into());
+        }
+        let new = Password::parse(request.new)
+            .map_err(|err| ApiError::bad_request(format!("Field `new`: {err}.")))?;
+
+        let user = state
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        let old_matches = match Password::parse(request.old) {
+            Ok(old) => state
+                .passwords
+                .verify(old, Some(user.password_hash))
+                .await
+                .map_err(internal)?,
+            Err(_) => false,
+        };
+        if !old_matches {
+            return Err(ApiError::forbidden("The old password is wrong.").into());
+        }
+
+        let hash = state.passwords.hash(new).await.map_err(internal)?;
+        let update = sachet_store::UserUpdate {
+            password_hash: Some(hash),
+            ..Default::default()
+        };
+        state.store.update_user(id, update).await?;
+        tracing::info!(user.name = %user.username, "password changed");
+        Ok(Json(Message::new("Password changed.")))
+    }
+}
+
+impl SessionApi {
+    fn token_answer(
+        state: &AppState,
+        username: &str,
+        id: sachet_core::UserId,
+        message: &str,
+    ) -> Result<TokenAnswer, ApiError> {
+        let (token, _) = state.tokens.issue(username, id).map_err(internal)?;
+        Ok(TokenAnswer {
+            status: "success".into(),
+            message: message.into(),
+            username: username.into(),
+            auth_token: token,
+        })
+    }
+}
+
+/// The name and id of a signed-in caller.
+fn signed_in(caller: &Caller) -> Result<(&str, sachet_core::UserId), ApiError> {
+    match caller {
+        Caller::User { id, name, .. } => Ok((name.as_str(), *id)),
+        Caller::Anonymous { .. } => Err(ApiError::unauthorized("Authentication required.")),
+    }
+}
+
+/// Logs an unexpected failure and hides it from the client.
+pub(super) fn internal(err: impl std::error::Error) -> ApiError {
+    crate::error::log_chain("unexpected failure", &err);
+    ApiError::internal()
+}

@@ -1,0 +1,125 @@
+//! Housekeeping: abandoned uploads, shares never filled, expired
+//! revocations, and blobs nothing refers to. Safe to run on several replicas
+//! at once: every step is idempotent.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sachet_blob::BlobError;
+use sachet_store::StoreError;
+
+use crate::state::AppState;
+
+/// How old things must be before the cleanup removes them.
+#[derive(Clone, Debug)]
+pub struct CleanupPolicy {
+    /// An upload with no chunk for this long is abandoned.
+    pub abandoned_upload: Duration,
+    /// A share without content for this long is removed.
+    pub empty_share: Duration,
+    /// A blob nothing refers to is removed once this old, so that one being
+    /// written right now is never taken for an orphan.
+    pub orphan_grace: Duration,
+}
+
+impl Default for CleanupPolicy {
+    fn default() -> CleanupPolicy {
+        CleanupPolicy {
+            abandoned_upload: Duration::from_secs(24 * 3600),
+            empty_share: Duration::from_secs(24 * 3600),
+            orphan_grace: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What one cleanup removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Abandoned uploads.
+    pub uploads: u64,
+    /// Shares that never received content.
+    pub shares: u64,
+    /// Revocations of expired tokens.
+    pub revocations: u64,
+    /// Leftovers of interrupted blob writes.
+    pub incomplete_blobs: u64,
+    /// Blobs no share or chunk referred to.
+    pub orphan_blobs: u64,
+}
+
+/// A cleanup step failed; the rest may not have run.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanupError {
+    /// The metadata store failed.
+    #[error("cleanup: metadata store failed")]
+    Store(#[from] StoreError),
+    /// The blob store failed.
+    #[error("cleanup: blob store failed")]
+    Blob(#[from] BlobError),
+}
+
+/// How many blob keys one reference query checks.
+const SWEEP_BATCH: usize = 500;
+
+impl AppState {
+    /// Runs every cleanup step once.
+    pub async fn cleanup(&self, policy: &CleanupPolicy) -> Result<CleanupReport, CleanupError> {
+        let now = Utc::now();
+        let before = |age: Duration| now - chrono::Duration::from_std(age).unwrap_or_default();
+        let mut report = CleanupReport::default();
+
+        for upload in self
+            .store
+            .stale_uploads(before(policy.abandoned_upload))
+            .await?
+        {
+            let blobs = self.store.discard_upload(upload).await?;
+            self.remove_blobs(blobs).await;
+            report.uploads += 1;
+        }
+
+        for share in self
+            .store
+            .stale_empty_shares(before(policy.empty_share))
+            .await?
+        {
+            match self.store.delete_share(share).await {
+                Ok(blobs) => {
+                    self.remove_blobs(blobs).await;
+                    report.shares += 1;
+                }
+                // Locked or deleted meanwhile: nothing to do.
+                Err(StoreError::Locked | StoreError::NotFound(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+
+        report.revocations = self
+            .store
+            .purge_revocations(before(self.limits.token_leeway))
+            .await?;
+        report.incomplete_blobs = self
+            .blobs
+            .purge_incomplete(before(policy.orphan_grace))
+            .await?;
+        report.orphan_blobs = self.sweep_orphans(before(policy.orphan_grace)).await?;
+        Ok(report)
+    }
+
+    async fn sweep_orphans(&self, cutoff: chrono::DateTime<Utc>) -> Result<u64, CleanupError> {
+        let candidates = self.blobs.list_older_than(cutoff).await?;
+        let mut removed = 0;
+        for batch in candidates.chunks(SWEEP_BATCH) {
+            let keys: Vec<String> = batch.iter().map(ToString::to_string).collect();
+            let referenced = self.store.referenced_blobs(&keys).await?;
+            for key in batch
+                .iter()
+                .filter(|key| !referenced.contains(&key.to_string()))
+            {
+                self.blobs.delete(key).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,55 @@
+//! What every request handler shares: the stores, the token issuer, the
+//! password hasher and the limits. It holds no request state of its own, so
+//! replicas of the server are interchangeable.
+
+use std::{sync::Arc, time::Duration};
+
+use sachet_blob::BlobStore;
+use sachet_store::Store;
+
+use crate::auth::{PasswordHasher, TokenIssuer};
+
+/// Limits and policies of the API.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest chunk, in bytes.
+    pub max_chunk_size: u64,
+    /// Largest whole upload, in bytes.
+    pub max_upload_size: u64,
+    /// Most chunks in one upload.
+    pub max_chunks: u32,
+    /// Largest `per_page`; larger values are clamped to it.
+    pub max_per_page: u64,
+    /// How long a token stays valid, for the answers that mention it.
+    pub token_lifetime: Duration,
+    /// Clock leeway when checking token expiry.
+    pub token_leeway: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_chunk_size: 100 * 1024 * 1024,
+            max_upload_size: 16 * 1024 * 1024 * 1024,
+            max_chunks: 100_000,
+            max_per_page: 100,
+            token_lifetime: Duration::from_secs(7 * 24 * 3600),
+            token_leeway: Duration::ZERO,
+        }
+    }
+}
+
+/// The shared state of the API.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Metadata.
+    pub store: Store,
+    /// Content.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Issues and verifies tokens.
+    pub tokens: TokenIssuer,
+    /// Hashes and verifies passwords.
+    pub passwords: PasswordHasher,
+    /// Limits and policies.
+    pub limits: Arc<Limits>,
+}

@@ -1,0 +1,663 @@
+//! The chunked upload protocol: a multipart chunk streamed into the blob
+//! store with its limits enforced as bytes arrive, recorded against its
+//! upload, and the upload completed once every index is present.
+
+use std::io;
+
+use futures_util::StreamExt;
+use poem::{Body, Request, RequestBody};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry},
+};
+use sachet_blob::{BlobError, BlobKey, ByteStream};
+use sachet_store::{Chunk, ContentSwitch, ShareRecord, SwitchRule, UploadRecord, UploadRefusal};
+
+use crate::{error::ApiError, state::AppState};
+
+/// What one chunk request achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkOutcome {
+    /// The chunk was stored; the upload still misses chunks.
+    Received,
+    /// The chunk completed the upload: the share now has the new content.
+    Completed,
+}
+
+/// A `multipart/form-data` chunk, read lazily: nothing is parsed or stored
+/// before the handler has checked permissions and the share.
+pub struct ChunkForm {
+    content_type: Option<String>,
+    body: Option<Body>,
+}
+
+impl std::fmt::Debug for ChunkForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkForm")
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest text field of a chunk form.
+const MAX_TEXT_FIELD: usize = 256;
+
+/// The metadata fields of a chunk, as sent.
+#[derive(Debug, Default)]
+struct ChunkFields {
+    client_id: Option<String>,
+    index: Option<String>,
+    total: Option<String>,
+    declared_size: Option<String>,
+}
+
+impl ChunkFields {
+    /// Stores a text field; `false` when the field is none of ours.
+    fn set(&mut self, name: &str, value: String) -> Result<bool, ApiError> {
+        let slot = match name {
+            "dzuuid" => &mut self.client_id,
+            "dzchunkindex" => &mut self.index,
+            "dztotalchunks" | "dztotalchunkcount" => &mut self.total,
+            "dztotalfilesize" => &mut self.declared_size,
+            _ => return Ok(false),
+        };
+        match slot {
+            Some(previous) if *previous != value => Err(ApiError::bad_request(format!(
+                "Field `{name}` was sent twice with different values."
+            ))),
+            _ => {
+                *slot = Some(value);
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// A chunk whose fields are valid, and whose bytes may not be stored yet.
+#[derive(Debug)]
+struct ChunkMeta {
+    client_id: String,
+    index: u32,
+    total: u32,
+}
+
+/// Checks the metadata fields against the contract and the limits.
+fn validate(fields: &ChunkFields, limits: &crate::state::Limits) -> Result<ChunkMeta, ApiError> {
+    let client_id = fields
+        .client_id
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("Missing field `dzuuid`."))?;
+    if client_id.is_empty() || client_id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "Field `dzuuid` must be a non-empty string without control characters.",
+        ));
+    }
+    let index = integer_field("dzchunkindex", fields.index.as_deref())?;
+    let total = integer_field("dztotalchunks", fields.total.as_deref())?;
+    if total < 1 {
+        return Err(ApiError::bad_request(
+            "Field `dztotalchunks` must be at least 1.",
+        ));
+    }
+    if total > u64::from(limits.max_chunks) {
+        return Err(ApiError::bad_request(format!(
+            "Field `dztotalchunks` is {total}, above the limit of {} chunks.",
+            limits.max_chunks
+        )));
+    }
+    if index >= total {
+        return Err(ApiError::bad_request(format!(
+            "Field `dzchunkindex` is {index}, outside 0..{} for {total} chunks.",
+            total - 1
+        )));
+    }
+    if let Some(declared) = &fields.declared_size {
+        let declared = integer_field("dztotalfilesize", Some(declared))?;
+        if declared > limits.max_upload_size {
+            return Err(too_large_upload(limits.max_upload_size));
+        }
+    }
+    Ok(ChunkMeta {
+        client_id,
+        index: index as u32,
+        total: total as u32,
+    })
+}
+
+fn integer_field(name: &str, value: Option<&str>) -> Result<u64, ApiError> {
+    let value = value.ok_or_else(|| ApiError::bad_request(format!("Missing field `{name}`.")))?;
+    value.trim().parse::<u64>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "Field `{name}` must be a non-negative integer, not {value:?}."
+        ))
+    })
+}
+
+fn too_large_upload(limit: u64) -> ApiError {
+    ApiError::too_large(format!("The upload exceeds the limit of {limit} bytes."))
+}
+
+fn too_large_chunk(limit: u64) -> ApiError {
+    ApiError::too_large(format!("The chunk exceeds the limit of {limit} bytes."))
+}
+
+/// The marker error a limited stream fails with.
+#[derive(Debug, thiserror::Error)]
+#[error("the chunk exceeds its size limit")]
+struct OverLimit;
+
+/// The bytes of a file part, failing as soon as they pass `limit`.
+fn limited(field: multer::Field<'static>, limit: u64) -> ByteStream {
+    let mut seen = 0u64;
+    field
+        .map(move |piece| {
+            let piece = piece.map_err(|err| io::Error::other(MultipartFailure(err)))?;
+            seen += piece.len() as u64;
+            match seen > limit {
+                true => Err(io::Error::other(OverLimit)),
+                false => Ok(piece),
+            }
+        })
+        .boxed()
+}
+
+/// A multipart parsing failure inside a stored stream.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct MultipartFailure(multer::Error);
+
+/// Maps a failed write of a file part to its answer.
+fn storing_failed(err: BlobError, limit: u64) -> ApiError {
+    if let BlobError::Source(source) = &err {
+        if source
+            .get_ref()
+            .is_some_and(|inner| inner.is::<OverLimit>())
+        {
+            return too_large_chunk(limit);
+        }
+        if let Some(MultipartFailure(inner)) =
+            source.get_ref().and_then(|inner| inner.downcast_ref())
+        {
+            return multipart_error(inner, limit);
+        }
+    }
+    err.into()
+}
+
+fn multipart_error(err: &multer::Error, limit: u64) -> ApiError {
+    match err {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            too_large_chunk(limit)
+        }
+        err => ApiError::bad_request(format!("Malformed multipart body: {err}.")),
+    }
+}
+
+fn refusal_error(refusal: UploadRefusal, limits: &crate::state::Limits) -> ApiError {
+    match refusal {
+        UploadRefusal::TotalMismatch { expected } => ApiError::bad_request(format!(
+            "Field `dztotalchunks` differs from the {expected} chunks this upload started with."
+        )),
+        UploadRefusal::Completing => {
+            ApiError::conflict("This upload is being completed; its chunks can no longer change.")
+        }
+        UploadRefusal::Gone => ApiError::conflict("This upload has already completed."),
+        UploadRefusal::TooLarge => too_large_upload(limits.max_upload_size),
+        UploadRefusal::ShareMissing => ApiError::no_share(),
+        UploadRefusal::ShareLocked => ApiError::locked("Share is locked."),
+        UploadRefusal::AlreadyInitialized => ApiError::locked("Use PUT to modify the share."),
+    }
+}
+
+impl ChunkForm {
+    /// The multipart reader over the body; 415 or 400 when it is none.
+    fn open(self, limit: u64) -> Result<multer::Multipart<'static>, ApiError> {
+        let content_type = self.content_type.unwrap_or_default();
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("multipart/form-data") {
+            return Err(ApiError::new(
+                poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Chunks must be sent as multipart/form-data.",
+            ));
+        }
+        let boundary = multer::parse_boundary(&content_type)
+            .map_err(|err| ApiError::bad_request(format!("Malformed multipart body: {err}.")))?;
+        let body = self
+            .body
+            .ok_or_else(|| ApiError::bad_request("The request body was already read."))?;
+        // The text fields and part headers add a little to the chunk itself.
+        let constraints = multer::Constraints::new()
+            .size_limit(multer::SizeLimit::new().whole_stream(limit.saturating_add(64 * 1024)));
+        Ok(multer::Multipart::with_constraints(
+            body.into_bytes_stream(),
+            boundary,
+            constraints,
+        ))
+    }
+}
+
+impl AppState {
+    /// Receives one chunk for `share` and completes the upload when it is
+    /// the last missing one. The share's visible content changes only at
+    /// completion, in one transaction.
+    pub async fn receive_chunk(
+        &self,
+        share: &ShareRecord,
+        form: ChunkForm,
+        rule: SwitchRule,
+    ) -> Result<ChunkOutcome, ApiError> {
+        let (meta, blob, size) = self.store_chunk(form).await?;
+        let recorded = self.record(share, &meta, &blob, size).await;
+        let upload = match recorded {
+            Ok(upload) => upload,
+            Err(err) => {
+                self.remove_blobs([blob.to_string()]).await;
+                return Err(err);
+            }
+        };
+        let Some(upload) = upload else {
+            return Ok(ChunkOutcome::Received);
+        };
+
+        // The completion must finish even if the client goes away now, so
+        // it runs as its own task.
+        let state = self.clone();
+        tokio::spawn(async move { state.complete(upload, rule).await })
+            .await
+            .map_err(|err| {
+                crate::error::log_chain("upload completion task failed", &err);
+                ApiError::internal()
+            })?
+    }
+
+    /// Parses the form and streams its file part into a new chunk blob.
+    async fn store_chunk(&self, form: ChunkForm) -> Result<(ChunkMeta, BlobKey, u64), ApiError> {
+        let limit = self.limits.max_chunk_size;
+        let mut multipart = form.open(limit)?;
+        let mut fields = ChunkFields::default();
+        let mut stored: Option<(BlobKey, u64)> = None;
+
+        let result: Result<(), ApiError> = async {
+            while let Some(field) = multipart
+                .next_field()
+                .await
+                .map_err(|err| multipart_error(&err, limit))?
+            {
+                let name = field.name().unwrap_or_default().to_owned();
+                if name == "upload" || name == "file" {
+                    if stored.is_some() {
+                        return Err(ApiError::bad_request("Only one file part is allowed."));
+                    }
+                    // Fields sent before the file are checked before any byte is stored.
+                    precheck(&fields, &self.limits)?;
+                    let key = BlobKey::new_chunk();
+                    let size = self
+                        .blobs
+                        .put(&key, limited(field, limit))
+                        .await
+                        .map_err(|err| storing_failed(err, limit))?;
+                    stored = Some((key, size));
+                } else {
+                    let text = read_text(field, &name).await?;
+                    fields.set(&name, text)?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+
+        let checked = result.and_then(|()| validate(&fields, &self.limits));
+        match (checked, stored) {
+            (Ok(meta), Some((key, size))) => Ok((meta, key, size)),
+            (Ok(_), None) => Err(ApiError::bad_request("Missing the file part `upload`.")),
+            (Err(err), stored) => {
+                if let Some((key, _)) = stored {
+                    self.remove_blobs([key.to_string()]).await;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Records a stored chunk. Returns the upload when every index is now
+    /// present.
+    async fn record(
+        &self,
+        share: &ShareRecord,
+        meta: &ChunkMeta,
+        blob: &BlobKey,
+        size: u64,
+    ) -> Result<Option<UploadRecord>, ApiError> {
+        let upload = self
+            .store
+            .open_upload(share.id, &meta.client_id, meta.total)
+            .await?
+            .map_err(|refusal| refusal_error(refusal, &self.limits))?;
+        let chunk = Chunk {
+            index: meta.index,
+            blob_key: blob.to_string(),
+            size,
+        };
+        let receipt = self
+            .store
+            .record_chunk(upload.id, &chunk, self.limits.max_upload_size)
+            .await?
+            .map_err(|refusal| refusal_error(refusal, &self.limits))?;
+        self.remove_blobs(receipt.replaced).await;
+        Ok((receipt.received >= upload.total_chunks).then_some(upload))
+    }
+
+    /// Joins the chunks of a full upload and switches the share to them.
+    async fn complete(
+        &self,
+        upload: UploadRecord,
+        rule: SwitchRule,
+    ) -> Result<ChunkOutcome, ApiError> {
+        if !self.store.claim_upload(upload.id).await? {
+            // Another request is completing it; this chunk was counted.
+            return Ok(ChunkOutcome::Received);
+        }
+        match self.join_and_switch(&upload, rule).await {
+            Ok(outcome) => Ok(outcome),
+            Err(err) => {
+                if let Err(release) = self.store.release_upload(upload.id).await {
+                    crate::error::log_chain("releasing a failed upload", &release);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn join_and_switch(
+        &self,
+        upload: &UploadRecord,
+        rule: SwitchRule,
+    ) -> Result<ChunkOutcome, ApiError> {
+        let chunks = self.store.upload_chunks(upload.id).await?;
+        let complete = chunks.len() == upload.total_chunks as usize
+            && chunks
+                .iter()
+                .enumerate()
+                .all(|(at, chunk)| chunk.index as usize == at);
+        if !complete {
+            tracing::error!(upload.id = %upload.id, "claimed an upload with missing chunks");
+            return Err(ApiError::internal());
+        }
+        let parts = chunks
+            .iter()
+            .map(|chunk| BlobKey::parse(&chunk.blob_key))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let content = BlobKey::new_content();
+        let size = self.blobs.join(&content, &parts).await?;
+        let switch = ContentSwitch {
+            blob_key: content.to_string(),
+            size,
+        };
+        let switched = match self.store.complete_upload(upload, rule, &switch).await {
+            Ok(switched) => switched,
+            Err(err) => {
+                self.remove_blobs([content.to_string()]).await;
+                return Err(err.into());
+            }
+        };
+        let chunk_blobs = chunks.into_iter().map(|chunk| chunk.blob_key);
+        match switched {
+            Ok(previous) => {
+                tracing::info!(share.id = %upload.share_id, size, "upload completed");
+                self.remove_blobs(previous.into_iter().chain(chunk_blobs))
+                    .await;
+                Ok(ChunkOutcome::Completed)
+            }
+            Err(refusal) => {
+                self.remove_blobs(std::iter::once(content.to_string()))
+                    .await;
+                let discarded = self.store.discard_upload(upload.id).await?;
+                self.remove_blobs(discarded).await;
+                Err(refusal_error(refusal, &self.limits))
+            }
+        }
+    }
+}
+
+/// Refuses what the fields sent so far already rule out.
+fn precheck(fields: &ChunkFields, limits: &crate::state::Limits) -> Result<(), ApiError> {
+    let complete = fields.client_id.is_some() && fields.index.is_some() && fields.total.is_some();
+    if complete {
+        validate(fields, limits)?;
+    } else if let Some(declared) = &fields.declared_size {
+        if integer_field("dztotalfilesize", Some(declared))? > limits.max_upload_size {
+            return Err(too_large_upload(limits.max_upload_size));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a text field, refusing long ones.
+async fn read_text(mut field: multer::Field<'static>, name: &str) -> Result<String, ApiError> {
+    let mut text = Vec::new();
+    while let Some(piece) = field
+        .chunk()
+        .await
+        .map_err(|err| ApiError::bad_request(format!("Malformed multipart body: {err}.")))?
+    {
+        text.extend_from_slice(&piece);
+        if text.len() > MAX_TEXT_FIELD {
+            return Err(ApiError::bad_request(format!(
+                "Field `{name}` is longer than {MAX_TEXT_FIELD} bytes."
+            )));
+        }
+    }
+    String::from_utf8(text)
+        .map_err(|_| ApiError::bad_request(format!("Field `{name}` is not UTF-8 text.")))
+}
+
+fn property(
+    ty: &'static str,
+    format: Option<&'static str>,
+    description: &'static str,
+    minimum: Option<f64>,
+) -> (&'static str, MetaSchemaRef) {
+    let schema = MetaSchema {
+        format,
+        description: Some(description),
+        minimum,
+        ..MetaSchema::new(ty)
+    };
+    ("", MetaSchemaRef::Inline(Box::new(schema)))
+}
+
+fn chunk_schema() -> MetaSchema {
+    let named = |name: &'static str, (_, schema): (&'static str, MetaSchemaRef)| (name, schema);
+    MetaSchema {
+        description: Some("One chunk of an upload. Fields may come in any order."),
+        required: vec!["dzuuid", "dzchunkindex", "dztotalchunks", "upload"],
+        properties: vec![
+            named(
+                "dzuuid",
+                property(
+                    "string",
+                    None,
+                    "Id of the upload, the same for all its chunks.",
+                    None,
+                ),
+            ),
+            named(
+                "dzchunkindex",
+                property(
+                    "integer",
+                    Some("int64"),
+                    "0-based index of this chunk.",
+                    Some(0.0),
+                ),
+            ),
+            named(
+                "dztotalchunks",
+                property(
+                    "integer",
+                    Some("int64"),
+                    "Number of chunks in the upload.",
+                    Some(1.0),
+                ),
+            ),
+            named(
+                "upload",
+                property("string", Some("binary"), "The chunk's bytes.", None),
+            ),
+            named(
+                "dztotalfilesize",
+                property(
+                    "integer",
+                    Some("int64"),
+                    "Total size of the upload, if known; an oversized upload is refused at its first chunk.",
+                    Some(0.0),
+                ),
+            ),
+        ],
+        ..MetaSchema::new("object")
+    }
+}
+
+impl<'a> ApiExtractor<'a> for ChunkForm {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(_registry: &mut Registry) {}
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: "multipart/form-data",
+                schema: MetaSchemaRef::Inline(Box::new(chunk_schema())),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(ChunkForm {
+            content_type: request.content_type().map(str::to_owned),
+            body: body.take().ok(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Limits;
+
+    fn fields(pairs: &[(&str, &str)]) -> ChunkFields {
+        let mut fields = ChunkFields::default();
+        for (name, value) in pairs {
+            fields.set(name, (*value).to_owned()).unwrap();
+        }
+        fields
+    }
+
+    fn check(pairs: &[(&str, &str)]) -> Result<(u32, u32), String> {
+        validate(&fields(pairs), &Limits::default())
+            .map(|meta| (meta.index, meta.total))
+            .map_err(|err| err.message().to_owned())
+    }
+
+    #[test]
+    fn valid_fields_and_aliases() {
+        assert_eq!(
+            check(&[
+                ("dzuuid", "u"),
+                ("dzchunkindex", "2"),
+                ("dztotalchunks", "3")
+            ]),
+            Ok((2, 3))
+        );
+        assert_eq!(
+            check(&[
+                ("dzuuid", "u"),
+                ("dzchunkindex", "0"),
+                ("dztotalchunkcount", "1")
+            ]),
+            Ok((0, 1))
+        );
+    }
+
+    #[test]
+    fn invalid_fields_are_refused_with_their_name() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("dzchunkindex", "0"), ("dztotalchunks", "1")],
+                "Missing field `dzuuid`.",
+            ),
+            (
+                &[("dzuuid", "u"), ("dztotalchunks", "1")],
+                "Missing field `dzchunkindex`.",
+            ),
+            (
+                &[
+                    ("dzuuid", "u"),
+                    ("dzchunkindex", "x"),
+                    ("dztotalchunks", "1"),
+                ],
+                "Field `dzchunkindex` must be a non-negative integer, not \"x\".",
+            ),
+            (
+                &[
+                    ("dzuuid", "u"),
+                    ("dzchunkindex", "-1"),
+                    ("dztotalchunks", "1"),
+                ],
+                "Field `dzchunkindex` must be a non-negative integer, not \"-1\".",
+            ),
+            (
+                &[
+                    ("dzuuid", "u"),
+                    ("dzchunkindex", "0"),
+                    ("dztotalchunks", "0"),
+                ],
+                "Field `dztotalchunks` must be at least 1.",
+            ),
+            (
+                &[
+                    ("dzuuid", "u"),
+                    ("dzchunkindex", "3"),
+                    ("dztotalchunks", "3"),
+                ],
+                "Field `dzchunkindex` is 3, outside 0..2 for 3 chunks.",
+            ),
+            (
+                &[
+                    ("dzuuid", ""),
+                    ("dzchunkindex", "0"),
+                    ("dztotalchunks", "1"),
+                ],
+                "Field `dzuuid` must be a non-empty string without control characters.",
+            ),
+        ];
+        for (pairs, message) in cases {
+            assert_eq!(check(pairs).unwrap_err(), *message, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_declared_oversized_upload_is_refused() {
+        let limits = Limits::default();
+        let too_big = (limits.max_upload_size + 1).to_string();
+        let err = precheck(&fields(&[("dztotalfilesize", &too_big)]), &limits).unwrap_err();
+        assert_eq!(err.status().as_u16(), 413);
+    }
+
+    #[test]
+    fn a_field_sent_twice_must_agree() {
+        let mut fields = ChunkFields::default();
+        fields.set("dztotalchunks", "3".into()).unwrap();
+        assert!(fields.set("dztotalchunkcount", "3".into()).is_ok());
+        assert!(fields.set("dztotalchunkcount", "4".into()).is_err());
+        assert_eq!(fields.set("other", "x".into()).unwrap(), false);
+    }
+}
