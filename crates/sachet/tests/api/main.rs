@@ -1,0 +1,13 @@
+//! API tests: each starts the real `sachet serve` on a free port with a
+//! fresh data folder and talks HTTP to it.
+
+mod anonymous;
+mod auth;
+mod content;
+mod download;
+mod errors;
+mod memory;
+mod pagination;
+mod shares;
+mod support;
+mod users;
