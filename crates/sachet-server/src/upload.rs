@@ -425,10 +425,10 @@ fn precheck(fields: &ChunkFields, limits: &crate::state::Limits) -> Result<(), A
     let complete = fields.client_id.is_some() && fields.index.is_some() && fields.total.is_some();
     if complete {
         validate(fields, limits)?;
-    } else if let Some(declared) = &fields.declared_size {
-        if integer_field("dztotalfilesize", Some(declared))? > limits.max_upload_size {
-            return Err(too_large_upload(limits.max_upload_size));
-        }
+    } else if let Some(declared) = &fields.declared_size
+        && integer_field("dztotalfilesize", Some(declared))? > limits.max_upload_size
+    {
+        return Err(too_large_upload(limits.max_upload_size));
     }
     Ok(())
 }
@@ -658,6 +658,6 @@ mod tests {
         fields.set("dztotalchunks", "3".into()).unwrap();
         assert!(fields.set("dztotalchunkcount", "3".into()).is_ok());
         assert!(fields.set("dztotalchunkcount", "4".into()).is_err());
-        assert_eq!(fields.set("other", "x".into()).unwrap(), false);
+        assert!(!fields.set("other", "x".into()).unwrap());
     }
 }

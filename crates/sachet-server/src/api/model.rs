@@ -81,6 +81,12 @@ pub struct Success {
 impl Success {
     /// `{"status": "success"}`.
     pub fn new() -> Success {
+        Success::default()
+    }
+}
+
+impl Default for Success {
+    fn default() -> Success {
         Success {
             status: "success".into(),
         }

@@ -63,13 +63,13 @@ impl RawBody {
     }
 
     fn parse<T: DeserializeOwned>(&self) -> Result<Parsed<T>, ApiError> {
-        if let Some(content_type) = &self.content_type {
-            if !is_json(content_type) {
-                return Err(ApiError::new(
-                    poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("Content-Type must be application/json, not {content_type:?}."),
-                ));
-            }
+        if let Some(content_type) = &self.content_type
+            && !is_json(content_type)
+        {
+            return Err(ApiError::new(
+                poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Content-Type must be application/json, not {content_type:?}."),
+            ));
         }
         let value: Value = serde_json::from_slice(&self.bytes)
             .map_err(|err| ApiError::bad_request(format!("Malformed JSON body: {err}.")))?;

@@ -1,6 +1,11 @@
 //! API tests: each starts the real `sachet serve` on a free port with a
 //! fresh data folder and talks HTTP to it.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
 mod anonymous;
 mod auth;
 mod content;
