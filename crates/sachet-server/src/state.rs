@@ -20,8 +20,6 @@ pub struct Limits {
     pub max_chunks: u32,
     /// Largest `per_page`; larger values are clamped to it.
     pub max_per_page: u64,
-    /// How long a token stays valid, for the answers that mention it.
-    pub token_lifetime: Duration,
     /// Clock leeway when checking token expiry.
     pub token_leeway: Duration,
 }
@@ -33,7 +31,6 @@ impl Default for Limits {
             max_upload_size: 16 * 1024 * 1024 * 1024,
             max_chunks: 100_000,
             max_per_page: 100,
-            token_lifetime: Duration::from_secs(7 * 24 * 3600),
             token_leeway: Duration::ZERO,
         }
     }

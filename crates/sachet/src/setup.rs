@@ -68,7 +68,6 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         max_upload_size: config.max_upload_size,
         max_chunks: config.max_chunks,
         max_per_page: config.max_per_page.max(1),
-        token_lifetime: config.token_ttl,
         token_leeway: config.token_leeway,
     };
     Ok(AppState {

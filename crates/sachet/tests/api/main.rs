@@ -8,6 +8,7 @@
 
 mod anonymous;
 mod auth;
+mod cli;
 mod content;
 mod download;
 mod errors;

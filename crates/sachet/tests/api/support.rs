@@ -69,6 +69,39 @@ impl TestApp {
         self.data.path().join("data")
     }
 
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Runs `sachet <args>` on this server's data folder, with `stdin` as
+    /// its input; returns whether it succeeded and its standard output.
+    pub async fn cli(&self, args: &[&str], stdin: &str, settings: &[(&str, &str)]) -> (bool, String) {
+        use tokio::io::AsyncWriteExt;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sachet"));
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SACHET_")) {
+            command.env_remove(name);
+        }
+        let mut child = command
+            .args(args)
+            .current_dir(self.data.path())
+            .env("SACHET_DATA_DIR", self.data_dir())
+            .env("SACHET_LOG", "warn")
+            .envs(settings.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sachet");
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin.as_bytes()).await.expect("write stdin");
+        drop(input);
+        let output = child.wait_with_output().await.expect("sachet output");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        (output.status.success(), format!("{stdout}{stderr}"))
+    }
+
     /// A caller without a token.
     pub fn anonymous(&self) -> Actor {
         Actor {
@@ -296,6 +329,16 @@ pub async fn status_of(request: RequestBuilder) -> StatusCode {
     request.send().await.expect("request").status()
 }
 
+/// The server's log, appended to across restarts.
+fn log_file(folder: &Path) -> Stdio {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(folder.join("server.log"))
+        .expect("a log file");
+    Stdio::from(file)
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -319,7 +362,7 @@ async fn start(folder: &Path, env: &HashMap<String, String>) -> (Child, String) 
         .envs(env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log_file(folder))
         .kill_on_drop(true);
     let mut child = command.spawn().expect("start sachet serve");
     let stdout = child.stdout.take().expect("stdout");
