@@ -62,6 +62,8 @@ impl Store {
             client_id: Set(client_id.to_owned()),
             total_chunks: Set(total_chunks as i32),
             completing: Set(false),
+            received_chunks: Set(0),
+            received_bytes: Set(0),
             created_at: Set(stamp),
             updated_at: Set(stamp),
         };
@@ -104,21 +106,16 @@ impl Store {
             return Ok(Err(UploadRefusal::Completing));
         }
 
-        let chunks = upload_chunk::Entity::find()
-            .filter(upload_chunk::Column::UploadId.eq(upload_id))
-            .all(&txn)
-            .await?;
         let index = chunk.index as i32;
-        let others: u64 = chunks
-            .iter()
-            .filter(|row| row.chunk_index != index)
-            .map(|row| row.size.max(0) as u64)
-            .sum();
+        let previous = upload_chunk::Entity::find_by_id((upload_id, index))
+            .one(&txn)
+            .await?;
+        let replaced_size = previous.as_ref().map_or(0, |row| row.size.max(0) as u64);
+        let others = (upload.received_bytes.max(0) as u64).saturating_sub(replaced_size);
         if others.saturating_add(chunk.size) > max_total {
             return Ok(Err(UploadRefusal::TooLarge));
         }
 
-        let previous = chunks.iter().find(|row| row.chunk_index == index);
         let row = upload_chunk::ActiveModel {
             upload_id: Set(upload_id),
             chunk_index: Set(index),
@@ -135,16 +132,21 @@ impl Store {
                 .await
                 .map(drop)?,
         }
+        let received = upload.received_chunks.max(0) as u32 + u32::from(previous.is_none());
         upload::Entity::update_many()
+            .col_expr(upload::Column::ReceivedChunks, Expr::value(received as i32))
+            .col_expr(
+                upload::Column::ReceivedBytes,
+                Expr::value((others + chunk.size) as i64),
+            )
             .col_expr(upload::Column::UpdatedAt, Expr::value(to_micros(now())))
             .filter(upload::Column::Id.eq(upload_id))
             .exec(&txn)
             .await?;
         txn.commit().await?;
 
-        let received = chunks.len() as u32 + u32::from(previous.is_none());
         Ok(Ok(ChunkReceipt {
-            replaced: previous.map(|row| row.blob_key.clone()),
+            replaced: previous.map(|row| row.blob_key),
             received,
         }))
     }

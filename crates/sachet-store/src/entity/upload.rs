@@ -13,6 +13,10 @@ pub struct Model {
     pub total_chunks: i32,
     /// Set while one request joins the chunks; no chunk may change meanwhile.
     pub completing: bool,
+    /// How many distinct indexes arrived.
+    pub received_chunks: i32,
+    /// Bytes of the chunks that arrived.
+    pub received_bytes: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -40,6 +40,8 @@ enum Uploads {
     ClientId,
     TotalChunks,
     Completing,
+    ReceivedChunks,
+    ReceivedBytes,
     CreatedAt,
     UpdatedAt,
 }
@@ -163,6 +165,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Uploads::ClientId).string_len(255).not_null())
                     .col(ColumnDef::new(Uploads::TotalChunks).integer().not_null())
                     .col(ColumnDef::new(Uploads::Completing).boolean().not_null())
+                    .col(ColumnDef::new(Uploads::ReceivedChunks).integer().not_null())
+                    .col(
+                        ColumnDef::new(Uploads::ReceivedBytes)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Uploads::CreatedAt).big_integer().not_null())
                     .col(ColumnDef::new(Uploads::UpdatedAt).big_integer().not_null())
                     .foreign_key(

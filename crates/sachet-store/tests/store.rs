@@ -1,0 +1,324 @@
+//! The store's guarantees, checked on a real database: SQLite in a
+//! temporary folder.
+
+use sachet_core::PermissionSet;
+use sachet_store::{
+    Chunk, ContentSwitch, PageRequest, Store, StoreError, SwitchRule, UploadRefusal,
+};
+
+async fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    // Migrating twice is harmless.
+    store.migrate().await.unwrap();
+    (store, dir)
+}
+
+fn chunk(index: u32, size: u64) -> Chunk {
+    Chunk {
+        index,
+        blob_key: format!("chunks/{index}-{size}"),
+        size,
+    }
+}
+
+#[tokio::test]
+async fn usernames_are_unique_and_case_sensitive() {
+    let (store, _dir) = store().await;
+    store
+        .create_user("alice", "h", PermissionSet::EMPTY)
+        .await
+        .unwrap();
+    let again = store.create_user("alice", "h", PermissionSet::EMPTY).await;
+    assert!(matches!(again, Err(StoreError::Conflict("user"))));
+    store
+        .create_user("Alice", "h", PermissionSet::EMPTY)
+        .await
+        .unwrap();
+    let bob = store
+        .create_user("bob", "h", PermissionSet::EMPTY)
+        .await
+        .unwrap();
+    let rename = sachet_store::UserUpdate {
+        username: Some("alice".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update_user(bob.id, rename).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // An update that changes nothing still finds the user.
+    store.update_user(bob.id, Default::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn revoking_twice_is_a_conflict_and_purging_keeps_live_tokens() {
+    let (store, _dir) = store().await;
+    let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    store.revoke_token("live", soon).await.unwrap();
+    store.revoke_token("dead", past).await.unwrap();
+    assert!(matches!(
+        store.revoke_token("live", soon).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.purge_revocations(chrono::Utc::now()).await.unwrap(),
+        1
+    );
+    assert!(store.is_revoked("live").await.unwrap());
+    assert!(!store.is_revoked("dead").await.unwrap());
+}
+
+#[tokio::test]
+async fn uploads_count_distinct_indexes_and_bytes() {
+    let (store, _dir) = store().await;
+    let share = store.create_share(None, Some("f")).await.unwrap();
+    let upload = store.open_upload(share.id, "u", 3).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .open_upload(share.id, "u", 2)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        UploadRefusal::TotalMismatch { expected: 3 }
+    );
+
+    let first = store
+        .record_chunk(upload.id, &chunk(0, 10), 25)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.received, first.replaced), (1, None));
+    let again = store
+        .record_chunk(upload.id, &chunk(0, 12), 25)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (again.received, again.replaced.as_deref()),
+        (1, Some("chunks/0-10"))
+    );
+    store
+        .record_chunk(upload.id, &chunk(2, 13), 25)
+        .await
+        .unwrap()
+        .unwrap();
+    // 12 + 13 + 1 > 25.
+    assert_eq!(
+        store
+            .record_chunk(upload.id, &chunk(1, 1), 25)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        UploadRefusal::TooLarge
+    );
+    // Replacing chunk 2 with a smaller one makes room.
+    store
+        .record_chunk(upload.id, &chunk(2, 5), 25)
+        .await
+        .unwrap()
+        .unwrap();
+    let last = store
+        .record_chunk(upload.id, &chunk(1, 1), 25)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.received, 3);
+    let indexes: Vec<u32> = store
+        .upload_chunks(upload.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.index)
+        .collect();
+    assert_eq!(indexes, [0, 1, 2]);
+}
+
+#[tokio::test]
+async fn one_claim_wins_and_chunks_freeze_while_completing() {
+    let (store, _dir) = store().await;
+    let share = store.create_share(None, None).await.unwrap();
+    let upload = store.open_upload(share.id, "u", 1).await.unwrap().unwrap();
+    store
+        .record_chunk(upload.id, &chunk(0, 1), 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.claim_upload(upload.id).await.unwrap());
+    assert!(!store.claim_upload(upload.id).await.unwrap());
+    assert_eq!(
+        store
+            .record_chunk(upload.id, &chunk(0, 2), 10)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        UploadRefusal::Completing
+    );
+    store.release_upload(upload.id).await.unwrap();
+    assert!(store.claim_upload(upload.id).await.unwrap());
+
+    let switch = ContentSwitch {
+        blob_key: "content/a".into(),
+        size: 1,
+    };
+    let previous = store
+        .complete_upload(&upload, SwitchRule::FirstUpload, &switch)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(previous, None);
+    let share = store.share(share.id).await.unwrap().unwrap();
+    assert!(share.initialized);
+    assert_eq!(
+        (share.blob_key.as_deref(), share.size),
+        (Some("content/a"), Some(1))
+    );
+    // The upload is gone with its chunks.
+    assert!(store.upload_chunks(upload.id).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .record_chunk(upload.id, &chunk(0, 1), 10)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        UploadRefusal::Gone
+    );
+}
+
+#[tokio::test]
+async fn switches_respect_their_rule() {
+    let (store, _dir) = store().await;
+    let share = store.create_share(None, None).await.unwrap();
+    let switch = |key: &str| ContentSwitch {
+        blob_key: key.into(),
+        size: 1,
+    };
+    let one = store
+        .open_upload(share.id, "one", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .complete_upload(&one, SwitchRule::FirstUpload, &switch("content/one"))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let two = store
+        .open_upload(share.id, "two", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = store
+        .complete_upload(&two, SwitchRule::FirstUpload, &switch("content/two"))
+        .await
+        .unwrap();
+    assert_eq!(refused.unwrap_err(), UploadRefusal::AlreadyInitialized);
+
+    store.set_locked(share.id, true).await.unwrap();
+    let refused = store
+        .complete_upload(&two, SwitchRule::Replace, &switch("content/two"))
+        .await
+        .unwrap();
+    assert_eq!(refused.unwrap_err(), UploadRefusal::ShareLocked);
+    store.set_locked(share.id, false).await.unwrap();
+    let previous = store
+        .complete_upload(&two, SwitchRule::Replace, &switch("content/two"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(previous.as_deref(), Some("content/one"));
+}
+
+#[tokio::test]
+async fn deleting_a_share_returns_every_blob_it_held() {
+    let (store, _dir) = store().await;
+    let share = store.create_share(None, None).await.unwrap();
+    let upload = store.open_upload(share.id, "u", 2).await.unwrap().unwrap();
+    store
+        .record_chunk(upload.id, &chunk(0, 1), 10)
+        .await
+        .unwrap()
+        .unwrap();
+    store.set_locked(share.id, true).await.unwrap();
+    assert!(matches!(
+        store.delete_share(share.id).await,
+        Err(StoreError::Locked)
+    ));
+    store.set_locked(share.id, false).await.unwrap();
+    let blobs = store.delete_share(share.id).await.unwrap();
+    assert_eq!(blobs, ["chunks/0-1"]);
+    assert!(matches!(
+        store.delete_share(share.id).await,
+        Err(StoreError::NotFound("share"))
+    ));
+    assert!(
+        store
+            .referenced_blobs(&["chunks/0-1".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_user_leaves_its_shares_without_owner() {
+    let (store, _dir) = store().await;
+    let alice = store
+        .create_user("alice", "h", PermissionSet::ALL)
+        .await
+        .unwrap();
+    let share = store.create_share(Some(alice.id), Some("a")).await.unwrap();
+    assert_eq!(share.owner_name.as_deref(), Some("alice"));
+    store.delete_user(alice.id).await.unwrap();
+    let share = store.share(share.id).await.unwrap().unwrap();
+    assert_eq!((share.owner_id, share.owner_name), (None, None));
+    assert!(matches!(
+        store.delete_user(alice.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn pages_follow_creation_order() {
+    let (store, _dir) = store().await;
+    let mut ids = Vec::new();
+    for n in 0..7 {
+        ids.push(
+            store
+                .create_share(None, Some(&format!("f{n}")))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let list = store
+            .list_shares(PageRequest { page, per_page: 3 })
+            .await
+            .unwrap();
+        assert_eq!(list.total, 7);
+        seen.extend(list.items.into_iter().map(|share| share.id));
+    }
+    assert_eq!(seen, ids);
+}
+
+#[tokio::test]
+async fn an_unknown_or_uncompiled_backend_is_a_clear_error() {
+    let err = Store::connect("redis://localhost")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unsupported database URL"), "{err}");
+    if !cfg!(feature = "postgres") {
+        let err = Store::connect("postgres://u@127.0.0.1/db")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--features postgres"), "{err}");
+    }
+}
