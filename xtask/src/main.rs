@@ -2,14 +2,18 @@
 //!
 //! - `cargo xtask test` runs every test of the workspace (with
 //!   cargo-nextest when it is installed, else `cargo test`).
+//! - `cargo xtask conformance [suite flags]` builds the server, starts it on
+//!   a free port with a fresh data folder, runs the conformance suite
+//!   against it, stops it, and exits with the suite's status.
 //! - `cargo xtask openapi` rewrites `openapi/sachet.json` from the code;
 //!   `cargo xtask openapi --check` fails when it is stale.
 
 #![allow(clippy::print_stdout, reason = "a command-line tool reports on standard output")]
 
 use std::{
+    io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
-    process::{Command, ExitCode},
+    process::{Child, Command, ExitCode, Stdio},
 };
 
 type Result<T> = std::result::Result<T, String>;
@@ -18,6 +22,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("conformance") => conformance(&args[1..]),
         Some("openapi") => openapi(args.iter().any(|arg| arg == "--check")),
         _ => Err(USAGE.to_owned()),
     };
@@ -30,7 +35,8 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask test | cargo xtask openapi [--check]";
+const USAGE: &str =
+    "usage: cargo xtask test | cargo xtask conformance [suite flags] | cargo xtask openapi [--check]";
 
 /// Runs every test of the workspace from one build.
 fn test() -> Result<()> {
@@ -45,6 +51,102 @@ fn test() -> Result<()> {
     run(Command::new(env!("CARGO"))
         .args(args)
         .current_dir(workspace_root()))
+}
+
+/// The environment variable the suite reads the admin password from.
+const PASSWORD_VARIABLE: &str = "SACHET_CONFORMANCE_ADMIN_PASSWORD";
+
+/// Runs the conformance suite against a fresh server of this workspace.
+fn conformance(suite_args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    run(Command::new(env!("CARGO"))
+        .args(["build", "--package", "sachet", "--package", "sachet-conformance"])
+        .current_dir(&root))?;
+    let binaries = target_dir(&root).join("debug");
+
+    let data = std::env::temp_dir().join(format!("sachet-conformance-{}", std::process::id()));
+    std::fs::create_dir_all(&data).map_err(|err| format!("creating {}: {err}", data.display()))?;
+    let password = random_hex(16)?;
+    let mut server = Server::start(&binaries.join("sachet"), &data, &password)?;
+
+    let status = Command::new(binaries.join("sachet-conformance"))
+        .args(["--base-url", &server.url, "--admin-user", "admin"])
+        .args(["--admin-password-env", PASSWORD_VARIABLE])
+        .args(suite_args)
+        .env(PASSWORD_VARIABLE, &password)
+        .status();
+    server.stop();
+    let _ = std::fs::remove_dir_all(&data);
+
+    let status = status.map_err(|err| format!("running sachet-conformance: {err}"))?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(format!("the conformance suite failed: {status}")),
+    }
+}
+
+/// A `sachet serve` process started for a run.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Starts the server on a free loopback port and waits until it listens.
+    fn start(binary: &Path, data: &Path, password: &str) -> Result<Server> {
+        let mut command = Command::new(binary);
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SACHET_")) {
+            command.env_remove(name);
+        }
+        let mut child = command
+            .arg("serve")
+            .env("SACHET_DATA_DIR", data.join("data"))
+            .env("SACHET_BIND", "127.0.0.1:0")
+            .env("SACHET_INITIAL_ADMIN_PASSWORD", password)
+            .env("SACHET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|err| format!("starting {}: {err}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("the server has no output")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = lines
+            .by_ref()
+            .map_while(std::result::Result::ok)
+            .find_map(|line| line.strip_prefix("Sachet listening on ").map(str::to_owned));
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        match url {
+            Some(url) => Ok(Server { child, url }),
+            None => {
+                let _ = child.kill();
+                Err("the server exited before listening".to_owned())
+            }
+        }
+    }
+
+    /// Stops the server with SIGTERM, as an operator would.
+    fn stop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+fn random_hex(bytes: usize) -> Result<String> {
+    let mut buffer = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut file| file.read_exact(&mut buffer))
+        .map_err(|err| format!("reading /dev/urandom: {err}"))?;
+    Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 /// Runs a command, failing when it fails.
