@@ -1,14 +1,18 @@
 //! `cargo xtask`: repeatable chores of the Sachet workspace.
 //!
 //! - `cargo xtask test` runs every test of the workspace (with
-//!   cargo-nextest when it is installed, else `cargo test`).
+//!   cargo-nextest when it is installed, else `cargo test`), then the
+//!   conformance suite, every tier, against a fresh server.
 //! - `cargo xtask conformance [suite flags]` builds the server, starts it on
 //!   a free port with a fresh data folder, runs the conformance suite
 //!   against it, stops it, and exits with the suite's status.
 //! - `cargo xtask openapi` rewrites `openapi/sachet.json` from the code;
 //!   `cargo xtask openapi --check` fails when it is stale.
 
-#![allow(clippy::print_stdout, reason = "a command-line tool reports on standard output")]
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line tool reports on standard output"
+)]
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -35,8 +39,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask test | cargo xtask conformance [suite flags] | cargo xtask openapi [--check]";
+const USAGE: &str = "usage: cargo xtask test | cargo xtask conformance [suite flags] | cargo xtask openapi [--check]";
 
 /// Runs every test of the workspace from one build.
 fn test() -> Result<()> {
@@ -56,24 +59,37 @@ fn test() -> Result<()> {
 /// The environment variable the suite reads the admin password from.
 const PASSWORD_VARIABLE: &str = "SACHET_CONFORMANCE_ADMIN_PASSWORD";
 
+/// The environment variable the suite reads the server's signing secret from.
+const SECRET_VARIABLE: &str = "SACHET_CONFORMANCE_TOKEN_SECRET";
+
 /// Runs the conformance suite against a fresh server of this workspace.
 fn conformance(suite_args: &[String]) -> Result<()> {
     let root = workspace_root();
     run(Command::new(env!("CARGO"))
-        .args(["build", "--package", "sachet", "--package", "sachet-conformance"])
+        .args([
+            "build",
+            "--package",
+            "sachet",
+            "--package",
+            "sachet-conformance",
+        ])
         .current_dir(&root))?;
     let binaries = target_dir(&root).join("debug");
 
     let data = std::env::temp_dir().join(format!("sachet-conformance-{}", std::process::id()));
     std::fs::create_dir_all(&data).map_err(|err| format!("creating {}: {err}", data.display()))?;
     let password = random_hex(16)?;
-    let mut server = Server::start(&binaries.join("sachet"), &data, &password)?;
+    let secret = random_hex(32)?;
+    let mut server = Server::start(&binaries.join("sachet"), &data, &password, &secret)?;
 
+    // The signing secret lets the suite forge expired tokens.
     let status = Command::new(binaries.join("sachet-conformance"))
         .args(["--base-url", &server.url, "--admin-user", "admin"])
         .args(["--admin-password-env", PASSWORD_VARIABLE])
+        .args(["--token-secret-env", SECRET_VARIABLE])
         .args(suite_args)
         .env(PASSWORD_VARIABLE, &password)
+        .env(SECRET_VARIABLE, &secret)
         .status();
     server.stop();
     let _ = std::fs::remove_dir_all(&data);
@@ -93,7 +109,7 @@ struct Server {
 
 impl Server {
     /// Starts the server on a free loopback port and waits until it listens.
-    fn start(binary: &Path, data: &Path, password: &str) -> Result<Server> {
+    fn start(binary: &Path, data: &Path, password: &str, secret: &str) -> Result<Server> {
         let mut command = Command::new(binary);
         for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SACHET_")) {
             command.env_remove(name);
@@ -103,6 +119,7 @@ impl Server {
             .env("SACHET_DATA_DIR", data.join("data"))
             .env("SACHET_BIND", "127.0.0.1:0")
             .env("SACHET_INITIAL_ADMIN_PASSWORD", password)
+            .env("SACHET_SECRET_KEY", secret)
             .env("SACHET_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -126,7 +143,9 @@ impl Server {
 
     /// Stops the server with SIGTERM, as an operator would.
     fn stop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }

@@ -35,6 +35,7 @@ pub fn app(state: AppState, origins: &CorsOrigins) -> impl Endpoint<Output = Res
     let service = api::service();
     let routes = Route::new()
         .at("/openapi.json", service.spec_endpoint())
+        .at("/openapi.yaml", service.spec_endpoint_yaml())
         .nest("/swagger", service.swagger_ui())
         .nest("/", service.into_endpoint());
 

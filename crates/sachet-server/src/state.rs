@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use sachet_blob::BlobStore;
-use sachet_store::Store;
+use sachet_store::{LoginLimit, Store};
 
 use crate::auth::{PasswordHasher, TokenIssuer};
 
@@ -22,6 +22,12 @@ pub struct Limits {
     pub max_per_page: u64,
     /// Clock leeway when checking token expiry.
     pub token_leeway: Duration,
+    /// Whether a password change revokes the user's existing tokens.
+    pub revoke_tokens_on_password_change: bool,
+    /// Failed logins allowed per username.
+    pub logins_per_user: LoginLimit,
+    /// Failed logins allowed per client address.
+    pub logins_per_address: LoginLimit,
 }
 
 impl Default for Limits {
@@ -32,6 +38,17 @@ impl Default for Limits {
             max_chunks: 100_000,
             max_per_page: 100,
             token_leeway: Duration::ZERO,
+            revoke_tokens_on_password_change: false,
+            logins_per_user: LoginLimit {
+                max_failures: 10,
+                window: Duration::from_secs(15 * 60),
+                lockout: Duration::from_secs(5 * 60),
+            },
+            logins_per_address: LoginLimit {
+                max_failures: 100,
+                window: Duration::from_secs(15 * 60),
+                lockout: Duration::from_secs(5 * 60),
+            },
         }
     }
 }

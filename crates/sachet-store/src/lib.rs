@@ -8,6 +8,7 @@
 mod connect;
 mod entity;
 mod error;
+mod logins;
 mod migration;
 mod records;
 mod revocations;
@@ -19,6 +20,7 @@ mod users;
 
 pub use connect::{Backend, Store};
 pub use error::StoreError;
+pub use logins::LoginLimit;
 pub use records::{
     Chunk, ChunkReceipt, ContentSwitch, Page, PageRequest, ShareRecord, ShareUpdate, SwitchRule,
     UploadRecord, UserRecord, UserUpdate,

@@ -1,6 +1,11 @@
 //! The store's guarantees, checked on a real database: SQLite in a
 //! temporary folder.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
 use sachet_core::PermissionSet;
 use sachet_store::{
     Chunk, ContentSwitch, PageRequest, Store, StoreError, SwitchRule, UploadRefusal,

@@ -18,6 +18,11 @@ const SETTINGS: &[(&str, &str)] = &[
     ("initial_admin_password", ""),
     ("token_ttl", "7d"),
     ("token_leeway", "0s"),
+    ("revoke_tokens_on_password_change", "false"),
+    ("login_max_failures", "10"),
+    ("login_max_failures_per_address", "100"),
+    ("login_window", "15m"),
+    ("login_lockout", "5m"),
     ("log", "info"),
     ("cors_origins", ""),
     ("max_chunk_size", "100MiB"),
@@ -55,6 +60,16 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Clock leeway when checking token expiry.
     pub token_leeway: Duration,
+    /// Whether a password change revokes the user's existing tokens.
+    pub revoke_tokens_on_password_change: bool,
+    /// Failed logins allowed per username in a window (0: no limit).
+    pub login_max_failures: u32,
+    /// Failed logins allowed per client address in a window (0: no limit).
+    pub login_max_failures_per_address: u32,
+    /// The window failed logins are counted in.
+    pub login_window: Duration,
+    /// How long a username or address stays refused once over its limit.
+    pub login_lockout: Duration,
     /// Log filter, in tracing's syntax.
     pub log: String,
     /// Allowed browser origins; empty for any.
@@ -125,6 +140,19 @@ impl Config {
             initial_admin_password: get("initial_admin_password"),
             token_ttl: parsed(raw, "token_ttl", parse_duration)?,
             token_leeway: parsed(raw, "token_leeway", parse_duration)?,
+            revoke_tokens_on_password_change: parsed(
+                raw,
+                "revoke_tokens_on_password_change",
+                parse_bool,
+            )?,
+            login_max_failures: parsed(raw, "login_max_failures", parse_number)?,
+            login_max_failures_per_address: parsed(
+                raw,
+                "login_max_failures_per_address",
+                parse_number,
+            )?,
+            login_window: parsed(raw, "login_window", parse_duration)?,
+            login_lockout: parsed(raw, "login_lockout", parse_duration)?,
             log: get("log"),
             cors_origins: get("cors_origins")
                 .split(',')
@@ -189,6 +217,7 @@ fn merge_file(raw: &mut BTreeMap<String, String>, text: &str) -> anyhow::Result<
         *slot = match value {
             toml::Value::String(text) => text,
             toml::Value::Integer(number) => number.to_string(),
+            toml::Value::Boolean(flag) => flag.to_string(),
             toml::Value::Array(items) => items
                 .iter()
                 .map(|item| {
@@ -220,6 +249,14 @@ fn parsed<T>(
     };
     parse(value)
         .map_err(|reason| anyhow::anyhow!("{} ({name}) = {shown:?}: {reason}", env_name(name)))
+}
+
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
 }
 
 fn parse_number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -320,6 +357,7 @@ mod tests {
         assert_eq!(config.token_ttl, Duration::from_secs(7 * 86_400));
         assert_eq!(config.token_leeway, Duration::ZERO);
         assert!(config.cors_origins.is_empty());
+        assert!(!config.revoke_tokens_on_password_change);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sachet_server::{
     AppState, Limits,
     auth::{HashingParams, PasswordHasher, SecretKey, TokenIssuer},
 };
-use sachet_store::Store;
+use sachet_store::{LoginLimit, Store};
 
 use crate::config::Config;
 
@@ -69,6 +69,17 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         max_chunks: config.max_chunks,
         max_per_page: config.max_per_page.max(1),
         token_leeway: config.token_leeway,
+        revoke_tokens_on_password_change: config.revoke_tokens_on_password_change,
+        logins_per_user: LoginLimit {
+            max_failures: config.login_max_failures,
+            window: config.login_window,
+            lockout: config.login_lockout,
+        },
+        logins_per_address: LoginLimit {
+            max_failures: config.login_max_failures_per_address,
+            window: config.login_window,
+            lockout: config.login_lockout,
+        },
     };
     Ok(AppState {
         store,

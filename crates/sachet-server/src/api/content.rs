@@ -7,7 +7,7 @@ use poem::{
     http::{HeaderValue, StatusCode, header},
 };
 use poem_openapi::{
-    ApiResponse, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Header, Path},
     payload::Json,
     registry::{
@@ -35,6 +35,8 @@ use crate::{
 error_sets! {
     /// Errors of `upload_content` and `replace_content`.
     UploadErrors = [400, 401, 403, 404, 409, 413, 415, 423];
+    /// Errors of `read_upload`.
+    ReadUploadErrors = [401, 403, 404];
     /// Errors of `read_content` and `head_content`.
     DownloadErrors = [401, 403, 404];
 }
@@ -59,6 +61,19 @@ impl From<ChunkOutcome> for ChunkAnswer {
             }
         }
     }
+}
+
+/// The progress of an upload, for a client resuming it.
+#[derive(Debug, Object)]
+pub struct UploadProgress {
+    /// Always `success`.
+    pub status: String,
+    /// The upload's id.
+    pub dzuuid: String,
+    /// How many chunks complete it.
+    pub dztotalchunks: u32,
+    /// The indexes received so far, in order.
+    pub received: Vec<u32>,
 }
 
 /// Operations on content.
@@ -132,6 +147,49 @@ impl ContentApi {
             .receive_chunk(&share, form, SwitchRule::Replace)
             .await?;
         Ok(outcome.into())
+    }
+
+    /// Read an upload's progress
+    ///
+    /// Which chunks of an unfinished upload arrived, so that a client can
+    /// resume after a crash. Owner only; a finished upload no longer exists.
+    #[oai(
+        path = "/files/:id/content/uploads/:dzuuid",
+        method = "get",
+        operation_id = "read_upload"
+    )]
+    async fn read_upload(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyCaller,
+        id: Path<ShareId>,
+        dzuuid: Path<String>,
+    ) -> Result<Json<UploadProgress>, Fails<ReadUploadErrors>> {
+        let caller = state.caller(&auth, PermissionSet::EMPTY).await?;
+        let may_upload = [Permission::Create, Permission::Modify];
+        if !may_upload.iter().any(|p| caller.permissions().contains(*p)) {
+            let needed = may_upload.into_iter().collect();
+            let denial = caller
+                .require(needed)
+                .err()
+                .unwrap_or(sachet_core::Denial::Forbidden);
+            return Err(ApiError::denied(denial, needed).into());
+        }
+        let share = state.find_share(&id.0).await?;
+        if !caller.owns(share.owner_id) {
+            return Err(ApiError::forbidden("Only the share's owner may see its uploads.").into());
+        }
+        let (upload, received) = state
+            .store
+            .received_indexes(share.id, &dzuuid.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("No such upload in progress."))?;
+        Ok(Json(UploadProgress {
+            status: "success".into(),
+            dzuuid: upload.client_id,
+            dztotalchunks: upload.total_chunks,
+            received,
+        }))
     }
 
     /// Download the content

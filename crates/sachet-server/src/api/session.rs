@@ -1,8 +1,11 @@
 //! Tokens: log in, renew, log out, change one's password.
 
-use poem::web::Data;
+use poem::{
+    http::{HeaderValue, header},
+    web::{Data, RemoteAddr},
+};
 use poem_openapi::{Object, OpenApi, payload::Json};
-use sachet_core::{Caller, Password, Permission, PermissionSet};
+use sachet_core::{Caller, Password, Permission, PermissionSet, Username};
 use serde::Deserialize;
 
 use super::{ApiTags, Message};
@@ -15,7 +18,7 @@ use crate::{
 
 error_sets! {
     /// Errors of `login`.
-    LoginErrors = [400, 401, 413, 415];
+    LoginErrors = [400, 401, 413, 415, 429];
     /// Errors of `extend_token`.
     ExtendErrors = [401];
     /// Errors of `logout`.
@@ -103,27 +106,37 @@ impl SessionApi {
     /// Log in
     ///
     /// Exchanges a username and password for a token. An unknown user and a
-    /// wrong password get the same answer, in the same time.
+    /// wrong password get the same answer, in the same time. Repeated
+    /// failures for one username or from one client address are refused for
+    /// a while (429 with `Retry-After`).
     #[oai(path = "/users/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
         state: Data<&AppState>,
+        remote: &RemoteAddr,
         body: JsonBody<LoginRequest>,
     ) -> Result<Json<TokenAnswer>, Fails<LoginErrors>> {
         let request = body.parse()?.value;
-        let invalid = || ApiError::unauthorized("Invalid credentials.");
-        let Ok(password) = Password::parse(request.password) else {
-            return Err(invalid().into());
-        };
+        let throttle = Throttle::new(&request.username, remote);
+        throttle.check(&state).await?;
 
         let user = state.store.user_by_name(&request.username).await?;
-        let hash = user.as_ref().map(|user| user.password_hash.clone());
-        let verified = state
-            .passwords
-            .verify(password, hash)
-            .await
-            .map_err(internal)?;
-        let user = user.filter(|_| verified).ok_or_else(invalid)?;
+        let verified = match Password::parse(request.password) {
+            Ok(password) => {
+                let hash = user.as_ref().map(|user| user.password_hash.clone());
+                state
+                    .passwords
+                    .verify(password, hash)
+                    .await
+                    .map_err(internal)?
+            }
+            Err(_) => false,
+        };
+        let Some(user) = user.filter(|_| verified) else {
+            throttle.failed(&state).await?;
+            return Err(ApiError::unauthorized("Invalid credentials.").into());
+        };
+        throttle.succeeded(&state).await?;
 
         let answer = Self::token_answer(&state, &user.username, user.id, "Logged in.")?;
         tracing::info!(user.name = %user.username, "logged in");
@@ -190,7 +203,8 @@ impl SessionApi {
 
     /// Change one's password
     ///
-    /// Existing tokens stay valid; log them out to revoke them.
+    /// Existing tokens stay valid (log them out to revoke them), unless the
+    /// server is configured to revoke them on a password change.
     #[oai(
         path = "/users/password",
         method = "post",
@@ -234,6 +248,12 @@ impl SessionApi {
             ..Default::default()
         };
         state.store.update_user(id, update).await?;
+        if state.limits.revoke_tokens_on_password_change {
+            state
+                .store
+                .set_tokens_valid_after(id, chrono::Utc::now())
+                .await?;
+        }
         tracing::info!(user.name = %user.username, "password changed");
         Ok(Json(Message::new("Password changed.")))
     }
@@ -253,6 +273,64 @@ impl SessionApi {
             username: username.into(),
             auth_token: token,
         })
+    }
+}
+
+/// The keys failed logins are counted under: the username (when it could
+/// be one) and the client address.
+struct Throttle {
+    user: Option<String>,
+    address: Option<String>,
+}
+
+impl Throttle {
+    fn new(username: &str, remote: &RemoteAddr) -> Throttle {
+        Throttle {
+            user: Username::parse(username)
+                .ok()
+                .map(|name| format!("user:{name}")),
+            address: remote
+                .as_socket_addr()
+                .map(|addr| format!("addr:{}", addr.ip())),
+        }
+    }
+
+    /// Refuses the attempt while a key is blocked.
+    async fn check(&self, state: &AppState) -> Result<(), ApiError> {
+        let keys: Vec<String> = self.user.iter().chain(&self.address).cloned().collect();
+        let Some(until) = state.store.login_blocked_until(&keys).await? else {
+            return Ok(());
+        };
+        let millis = (until - chrono::Utc::now()).num_milliseconds().max(0) as u64;
+        let seconds = millis.div_ceil(1000).max(1);
+        Err(ApiError::new(
+            poem::http::StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many failed logins: try again in {seconds} seconds."),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)))
+    }
+
+    async fn failed(&self, state: &AppState) -> Result<(), ApiError> {
+        if let Some(key) = &self.user {
+            state
+                .store
+                .record_login_failure(key, state.limits.logins_per_user)
+                .await?;
+        }
+        if let Some(key) = &self.address {
+            state
+                .store
+                .record_login_failure(key, state.limits.logins_per_address)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
+        if let Some(key) = &self.user {
+            state.store.clear_login_failures(key).await?;
+        }
+        Ok(())
     }
 }
 

@@ -34,6 +34,8 @@ error_sets! {
     ListUsersErrors = [400, 401, 403, 404];
     /// Errors of `create_user`.
     CreateUserErrors = [400, 401, 403, 409, 413, 415];
+    /// Errors of `revoke_user_tokens`.
+    RevokeTokensErrors = [401, 403, 404];
     /// Errors of `whoami`.
     WhoamiErrors = [401];
 }
@@ -350,6 +352,39 @@ impl UserApi {
         tracing::info!(user.name = %username, "user created");
         let url = format!("/users/{}", percent::encode(username.as_str()));
         Ok(CreatedUser::Created(Json(Created::new(url.clone())), url))
+    }
+
+    /// Revoke every token of a user
+    ///
+    /// Refuses, on every replica, all tokens issued to the user until now;
+    /// new logins work as before. Users may do this for themselves ("log
+    /// out everywhere"); admins for anyone.
+    #[oai(
+        path = "/users/:username/tokens",
+        method = "delete",
+        operation_id = "revoke_user_tokens"
+    )]
+    async fn revoke_user_tokens(
+        &self,
+        state: Data<&AppState>,
+        auth: UserOnly,
+        username: Path<String>,
+    ) -> Result<Json<super::Message>, Fails<RevokeTokensErrors>> {
+        let caller = state.user(&auth, PermissionSet::EMPTY).await?;
+        let is_self = caller
+            .username()
+            .is_some_and(|name| name.as_str() == username.0);
+        if !is_self && !caller.permissions().contains(Permission::Admin) {
+            return Err(ApiError::forbidden("You may only revoke your own tokens.").into());
+        }
+        let user = Self::existing(&state, &username.0).await?;
+        state
+            .store
+            .set_tokens_valid_after(user.id, chrono::Utc::now())
+            .await
+            .map_err(user_error)?;
+        tracing::info!(user.name = %user.username, "all tokens revoked");
+        Ok(Json(super::Message::new("Tokens revoked.")))
     }
 
     /// Who am I

@@ -184,7 +184,7 @@ impl AppState {
             .ok_or_else(|| ApiError::unauthorized("The token's user no longer exists."))?;
         if user
             .tokens_valid_after
-            .is_some_and(|after| claims.iat < after.timestamp())
+            .is_some_and(|after| claims.issued_at() < after)
         {
             return Err(ApiError::unauthorized("Token has been revoked."));
         }

@@ -44,6 +44,10 @@ pub struct Claims {
     pub uid: Uuid,
     /// Issued at, in seconds since the epoch.
     pub iat: i64,
+    /// Issued at, in microseconds: revoking every token of a user up to an
+    /// instant needs more precision than `iat` has.
+    #[serde(default)]
+    pub iat_us: Option<i64>,
     /// Expires at, in seconds since the epoch.
     pub exp: i64,
     /// Unique id of the token, the key of its revocation.
@@ -54,6 +58,12 @@ impl Claims {
     /// The account the token was issued to.
     pub fn user_id(&self) -> UserId {
         UserId(self.uid.into_bytes())
+    }
+
+    /// When the token was issued, as precisely as it says.
+    pub fn issued_at(&self) -> DateTime<Utc> {
+        let micros = self.iat_us.unwrap_or(self.iat.saturating_mul(1_000_000));
+        DateTime::from_timestamp_micros(micros).unwrap_or_default()
     }
 
     /// When the token expires.
@@ -115,11 +125,13 @@ impl TokenIssuer {
 
     /// A new token for the account `user_id` named `username`.
     pub fn issue(&self, username: &str, user_id: UserId) -> Result<(String, Claims), TokenError> {
-        let now = Utc::now().timestamp();
+        let issued = Utc::now();
+        let now = issued.timestamp();
         let claims = Claims {
             sub: username.to_owned(),
             uid: Uuid::from_bytes(user_id.0),
             iat: now,
+            iat_us: Some(issued.timestamp_micros()),
             exp: now.saturating_add(self.lifetime.as_secs() as i64),
             jti: Uuid::new_v4().to_string(),
         };
@@ -190,6 +202,7 @@ mod tests {
             sub: "alice".into(),
             uid: Uuid::nil(),
             iat: now - 10,
+            iat_us: None,
             exp: now - 2,
             jti: "j".into(),
         };

@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table. Times are stored as microseconds
 //! since the Unix epoch, which every supported database keeps exactly.
 
+pub mod login_failure;
 pub mod revocation;
 pub mod setting;
 pub mod share;

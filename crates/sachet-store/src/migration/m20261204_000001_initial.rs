@@ -63,6 +63,15 @@ enum Revocations {
 }
 
 #[derive(DeriveIden)]
+enum LoginFailures {
+    Table,
+    Key,
+    Failures,
+    WindowStart,
+    BlockedUntil,
+}
+
+#[derive(DeriveIden)]
 enum Settings {
     Table,
     Id,
@@ -273,6 +282,30 @@ impl MigrationTrait for Migration {
 
         manager
             .create_table(
+                table(manager, LoginFailures::Table)
+                    .col(
+                        ColumnDef::new(LoginFailures::Key)
+                            .string_len(160)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(LoginFailures::Failures).integer().not_null())
+                    .col(
+                        ColumnDef::new(LoginFailures::WindowStart)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(LoginFailures::BlockedUntil)
+                            .big_integer()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
                 table(manager, Settings::Table)
                     .col(
                         ColumnDef::new(Settings::Id)
@@ -306,6 +339,7 @@ impl MigrationTrait for Migration {
             Uploads::Table.into_iden(),
             Shares::Table.into_iden(),
             Revocations::Table.into_iden(),
+            LoginFailures::Table.into_iden(),
             Settings::Table.into_iden(),
             Users::Table.into_iden(),
         ] {

@@ -429,3 +429,145 @@ async fn a_token_only_authenticates_the_account_it_was_issued_to() {
     );
     app.login("alicia", "alicealice").await;
 }
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let app = TestApp::spawn_with(&[
+        ("SACHET_LOGIN_MAX_FAILURES", "3"),
+        ("SACHET_LOGIN_LOCKOUT", "2s"),
+    ])
+    .await;
+    app.user("alice", &["READ"]).await;
+    let attempt = |password: &'static str| {
+        app.anonymous()
+            .post("/users/login")
+            .json(&json!({"username": "alice", "password": password}))
+            .send()
+    };
+    for _ in 0..3 {
+        expect_error(attempt("wrong").await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    }
+    let throttled = attempt("alicealice").await.unwrap();
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    expect_error(throttled, StatusCode::TOO_MANY_REQUESTS).await;
+    // Other users are not affected.
+    app.login("admin", ADMIN_PASSWORD).await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.login("alice", "alicealice").await;
+    // A success forgets the earlier failures.
+    for _ in 0..2 {
+        expect_error(attempt("wrong").await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    }
+    app.login("alice", "alicealice").await;
+}
+
+#[tokio::test]
+async fn failures_from_one_address_are_throttled_across_usernames() {
+    let app = TestApp::spawn_with(&[("SACHET_LOGIN_MAX_FAILURES_PER_ADDRESS", "4")]).await;
+    for n in 0..4 {
+        let body = json!({"username": format!("guess{n}"), "password": "x"});
+        expect_error(
+            app.anonymous()
+                .post("/users/login")
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let body = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    expect_error(
+        app.anonymous()
+            .post("/users/login")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn all_tokens_of_a_user_can_be_revoked_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let alice = app.user("alice", &["READ"]).await;
+    let alice_again = app.login("alice", "alicealice").await;
+    let bob = app.user("bob", &["READ"]).await;
+
+    expect_error(
+        bob.delete("/users/alice/tokens").send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_error(
+        admin.delete("/users/nobody/tokens").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let body = expect_json(
+        admin.delete("/users/alice/tokens").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["message"], "Tokens revoked.");
+    assert_eq!(
+        status_of(alice.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status_of(alice_again.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(status_of(bob.get("/whoami")).await, StatusCode::OK);
+    // A new login works at once.
+    let fresh = app.login("alice", "alicealice").await;
+    assert_eq!(status_of(fresh.get("/whoami")).await, StatusCode::OK);
+    // Users may log themselves out everywhere.
+    expect_json(
+        fresh.delete("/users/alice/tokens").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        status_of(fresh.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_can_be_set_to_revoke_older_tokens() {
+    let app = TestApp::spawn_with(&[("SACHET_REVOKE_TOKENS_ON_PASSWORD_CHANGE", "true")]).await;
+    let alice = app.user("alice", &["READ"]).await;
+    let other = app.login("alice", "alicealice").await;
+    let body = json!({"old": "alicealice", "new": "next-password"});
+    expect_json(
+        alice
+            .post("/users/password")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        status_of(other.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status_of(alice.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let fresh = app.login("alice", "next-password").await;
+    assert_eq!(status_of(fresh.get("/whoami")).await, StatusCode::OK);
+}

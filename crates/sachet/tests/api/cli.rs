@@ -8,28 +8,70 @@ use crate::support::{ADMIN_PASSWORD, TestApp, expect_error, expect_json};
 #[tokio::test]
 async fn users_are_managed_from_the_command_line() {
     let app = TestApp::spawn().await;
-    let (ok, out) = app.cli(&["user", "create", "--username", "carol"], "carol-password\n", &[]).await;
+    let (ok, out) = app
+        .cli(
+            &["user", "create", "--username", "carol"],
+            "carol-password\n",
+            &[],
+        )
+        .await;
     assert!(ok, "{out}");
-    assert!(out.contains("Created user carol with CREATE,MODIFY,READ."), "{out}");
+    assert!(
+        out.contains("Created user carol with CREATE,MODIFY,READ."),
+        "{out}"
+    );
     app.login("carol", "carol-password").await;
 
-    let (ok, out) = app.cli(&["user", "create", "--username", "dave", "--admin", "--password-stdin"], "dave-pw\n", &[]).await;
+    let (ok, out) = app
+        .cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "dave",
+                "--admin",
+                "--password-stdin",
+            ],
+            "dave-pw\n",
+            &[],
+        )
+        .await;
     assert!(ok, "{out}");
     let dave = app.login("dave", "dave-pw").await;
     let me = expect_json(dave.get("/whoami").send().await.unwrap(), StatusCode::OK).await;
     assert_eq!(me["permissions"].as_array().unwrap().len(), 7);
 
     // A name that is taken, reserved or a password on the command line.
-    let (ok, out) = app.cli(&["user", "create", "--username", "carol"], "x\n", &[]).await;
+    let (ok, out) = app
+        .cli(&["user", "create", "--username", "carol"], "x\n", &[])
+        .await;
     assert!(!ok && out.contains("already exists"), "{out}");
-    let (ok, _) = app.cli(&["user", "create", "--username", "login"], "x\n", &[]).await;
+    let (ok, _) = app
+        .cli(&["user", "create", "--username", "login"], "x\n", &[])
+        .await;
     assert!(!ok);
-    let (ok, out) = app.cli(&["user", "create", "--username", "erin", "--password", "visible"], "", &[]).await;
+    let (ok, out) = app
+        .cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "erin",
+                "--password",
+                "visible",
+            ],
+            "",
+            &[],
+        )
+        .await;
     assert!(!ok && out.contains("insecure-password-argument"), "{out}");
 
     let (ok, out) = app.cli(&["user", "list"], "", &[]).await;
     assert!(ok);
-    let names: Vec<&str> = out.lines().filter_map(|line| line.split_whitespace().next()).collect();
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
     assert_eq!(names, ["admin", "carol", "dave"]);
 
     let (ok, _) = app.cli(&["user", "delete", "carol"], "", &[]).await;
@@ -37,7 +79,12 @@ async fn users_are_managed_from_the_command_line() {
     let (ok, out) = app.cli(&["user", "delete", "carol"], "", &[]).await;
     assert!(!ok && out.contains("no user"), "{out}");
     expect_error(
-        app.anonymous().post("/users/login").json(&json!({"username": "carol", "password": "carol-password"})).send().await.unwrap(),
+        app.anonymous()
+            .post("/users/login")
+            .json(&json!({"username": "carol", "password": "carol-password"}))
+            .send()
+            .await
+            .unwrap(),
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -52,7 +99,9 @@ async fn migrate_and_openapi_work_without_a_server() {
     assert!(ok);
     let document: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(document["info"]["title"], "Sachet");
-    let (ok, out) = app.cli(&["serve"], "", &[("SACHET_TOKEN_TTL", "soon")]).await;
+    let (ok, out) = app
+        .cli(&["serve"], "", &[("SACHET_TOKEN_TTL", "soon")])
+        .await;
     assert!(!ok && out.contains("SACHET_TOKEN_TTL"), "{out}");
 }
 
@@ -63,7 +112,13 @@ async fn cleanup_purges_abandoned_uploads_empty_shares_and_orphans() {
     let kept = admin.share_with("kept.txt", b"keep me").await;
     let empty = admin.create_share("never-filled").await;
     let partial = admin.share_with("partial.txt", b"old").await;
-    expect_json(admin.send_chunk(Method::PUT, &partial, "abandoned", 0, 2, b"half".to_vec()).await, StatusCode::OK).await;
+    expect_json(
+        admin
+            .send_chunk(Method::PUT, &partial, "abandoned", 0, 2, b"half".to_vec())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let blobs = app.data_dir().join("blobs");
     let orphan = blobs.join("content").join(uuid::Uuid::new_v4().to_string());
     std::fs::write(&orphan, b"nobody refers to me").unwrap();
@@ -76,19 +131,39 @@ async fn cleanup_purges_abandoned_uploads_empty_shares_and_orphans() {
     assert!(ok, "{out}");
     assert!(orphan.exists());
 
-    let now = [("SACHET_UPLOAD_EXPIRY", "0s"), ("SACHET_EMPTY_SHARE_EXPIRY", "0s"), ("SACHET_ORPHAN_GRACE", "0s")];
+    let now = [
+        ("SACHET_UPLOAD_EXPIRY", "0s"),
+        ("SACHET_EMPTY_SHARE_EXPIRY", "0s"),
+        ("SACHET_ORPHAN_GRACE", "0s"),
+    ];
     let (ok, out) = app.cli(&["cleanup"], "", &now).await;
     assert!(ok, "{out}");
-    assert!(out.contains("uploads: 1") && out.contains("shares: 1") && out.contains("orphan_blobs: 1"), "{out}");
+    assert!(
+        out.contains("uploads: 1") && out.contains("shares: 1") && out.contains("orphan_blobs: 1"),
+        "{out}"
+    );
     assert!(!orphan.exists());
-    assert!(foreign.exists(), "files that are no blob keys are left alone");
+    assert!(
+        foreign.exists(),
+        "files that are no blob keys are left alone"
+    );
     assert_eq!(std::fs::read_dir(blobs.join("chunks")).unwrap().count(), 0);
 
-    expect_error(admin.get(&empty).send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    expect_error(
+        admin.get(&empty).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     assert_eq!(admin.download(&kept).await, b"keep me");
     assert_eq!(admin.download(&partial).await, b"old");
     // The abandoned upload is gone: its index 1 now starts a fresh upload.
-    expect_json(admin.send_chunk(Method::PUT, &partial, "abandoned", 1, 2, b"x".to_vec()).await, StatusCode::OK).await;
+    expect_json(
+        admin
+            .send_chunk(Method::PUT, &partial, "abandoned", 1, 2, b"x".to_vec())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -101,7 +176,13 @@ async fn the_server_cleans_up_periodically() {
     .await;
     let admin = app.admin().await;
     let share = admin.create_share("a.bin").await;
-    expect_json(admin.send_chunk(Method::POST, &share, "slow", 0, 2, b"first".to_vec()).await, StatusCode::OK).await;
+    expect_json(
+        admin
+            .send_chunk(Method::POST, &share, "slow", 0, 2, b"first".to_vec())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let chunks = app.data_dir().join("blobs").join("chunks");
     let mut purged = false;
     for _ in 0..50 {
@@ -121,17 +202,42 @@ async fn no_password_or_token_reaches_the_log() {
     let admin = app.admin().await;
     let alice = app.user("alice", &["READ"]).await;
     admin.get("/whoami").send().await.unwrap();
-    let response = admin.post("/users/logout").json(&json!({"token": alice.token()})).send().await.unwrap();
+    let response = admin
+        .post("/users/logout")
+        .json(&json!({"token": alice.token()}))
+        .send()
+        .await
+        .unwrap();
     expect_json(response, StatusCode::OK).await;
-    admin.post("/users/password").json(&json!({"old": ADMIN_PASSWORD, "new": "second-secret-pw"})).send().await.unwrap();
-    app.anonymous().post("/users/login").json(&json!({"username": "admin", "password": "wrong-guess-pw"})).send().await.unwrap();
+    admin
+        .post("/users/password")
+        .json(&json!({"old": ADMIN_PASSWORD, "new": "second-secret-pw"}))
+        .send()
+        .await
+        .unwrap();
+    app.anonymous()
+        .post("/users/login")
+        .json(&json!({"username": "admin", "password": "wrong-guess-pw"}))
+        .send()
+        .await
+        .unwrap();
 
     let log = app.log();
     assert!(log.contains("request"), "the server logged requests: {log}");
     let secret_key = std::fs::read_to_string(app.data_dir().join("secret.key")).unwrap();
-    for secret in [ADMIN_PASSWORD, "alicealice", "second-secret-pw", "wrong-guess-pw", admin.token(), alice.token(), secret_key.trim()] {
+    for secret in [
+        ADMIN_PASSWORD,
+        "alicealice",
+        "second-secret-pw",
+        "wrong-guess-pw",
+        admin.token(),
+        alice.token(),
+        secret_key.trim(),
+    ] {
         assert!(!log.contains(secret), "the log holds a secret: {secret}");
     }
     // One line per request, with method, path and status.
-    assert!(log.lines().any(|line| line.contains("POST") && line.contains("/users/logout") && line.contains("200")));
+    assert!(log.lines().any(|line| line.contains("POST")
+        && line.contains("/users/logout")
+        && line.contains("200")));
 }

@@ -579,3 +579,60 @@ async fn dropzone_field_names_and_any_field_order_work() {
     .await;
     assert_eq!(alice.download(&share).await, b"hello world");
 }
+
+#[tokio::test]
+async fn owners_read_the_progress_of_an_unfinished_upload() {
+    let app = TestApp::spawn().await;
+    let alice = owner(&app).await;
+    let bob = app.user("bob", &["CREATE", "MODIFY", "READ"]).await;
+    let share = alice.create_share("a.bin").await;
+    for index in [2, 0] {
+        expect_json(
+            alice
+                .send_chunk(Method::POST, &share, "resume-me", index, 4, b"x".to_vec())
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let path = format!("{share}/content/uploads/resume-me");
+    let body = expect_json(alice.get(&path).send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "success", "dzuuid": "resume-me", "dztotalchunks": 4, "received": [0, 2]})
+    );
+    expect_error(bob.get(&path).send().await.unwrap(), StatusCode::FORBIDDEN).await;
+    expect_error(
+        app.anonymous().get(&path).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    expect_error(
+        alice
+            .get(&format!("{share}/content/uploads/other"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect_error(
+        alice
+            .get("/files/nope/content/uploads/resume-me")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    for index in [1, 3] {
+        alice
+            .send_chunk(Method::POST, &share, "resume-me", index, 4, b"x".to_vec())
+            .await;
+    }
+    expect_error(
+        alice.get(&path).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

@@ -162,6 +162,9 @@ async fn the_document_swagger_and_health_are_served() {
     .await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     assert!(document["paths"]["/files/{id}/content"].is_object());
+    let yaml = anonymous.get("/openapi.yaml").send().await.unwrap();
+    assert_eq!(yaml.status(), StatusCode::OK);
+    assert!(yaml.text().await.unwrap().contains("openapi: 3."));
     let swagger = anonymous.get("/swagger").send().await.unwrap();
     assert_eq!(swagger.status(), StatusCode::OK);
     assert!(swagger.text().await.unwrap().contains("SwaggerUIBundle"));

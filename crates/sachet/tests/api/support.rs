@@ -76,7 +76,12 @@ impl TestApp {
 
     /// Runs `sachet <args>` on this server's data folder, with `stdin` as
     /// its input; returns whether it succeeded and its standard output.
-    pub async fn cli(&self, args: &[&str], stdin: &str, settings: &[(&str, &str)]) -> (bool, String) {
+    pub async fn cli(
+        &self,
+        args: &[&str],
+        stdin: &str,
+        settings: &[(&str, &str)],
+    ) -> (bool, String) {
         use tokio::io::AsyncWriteExt;
         let mut command = Command::new(env!("CARGO_BIN_EXE_sachet"));
         for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SACHET_")) {
@@ -94,7 +99,10 @@ impl TestApp {
             .spawn()
             .expect("run sachet");
         let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin.as_bytes()).await.expect("write stdin");
+        input
+            .write_all(stdin.as_bytes())
+            .await
+            .expect("write stdin");
         drop(input);
         let output = child.wait_with_output().await.expect("sachet output");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
