@@ -53,7 +53,8 @@ fn test() -> Result<()> {
     };
     run(Command::new(env!("CARGO"))
         .args(args)
-        .current_dir(workspace_root()))
+        .current_dir(workspace_root()))?;
+    conformance(&["--tier".to_owned(), "ext".to_owned()])
 }
 
 /// The environment variable the suite reads the admin password from.
