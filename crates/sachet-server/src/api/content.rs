@@ -222,12 +222,7 @@ impl ContentApi {
         #[oai(name = "If-Modified-Since")]
         if_modified_since: Header<Option<String>>,
     ) -> Result<Download, Fails<DownloadErrors>> {
-        let conditions = Conditions {
-            range: range.0,
-            if_range: if_range.0,
-            if_none_match: if_none_match.0,
-            if_modified_since: if_modified_since.0,
-        };
+        let conditions = Conditions::new(range, if_range, if_none_match, if_modified_since);
         Ok(Self::download(&state, &auth, &id.0, conditions, true).await?)
     }
 
@@ -261,12 +256,7 @@ impl ContentApi {
         #[oai(name = "If-Modified-Since")]
         if_modified_since: Header<Option<String>>,
     ) -> Result<Download, Fails<DownloadErrors>> {
-        let conditions = Conditions {
-            range: range.0,
-            if_range: if_range.0,
-            if_none_match: if_none_match.0,
-            if_modified_since: if_modified_since.0,
-        };
+        let conditions = Conditions::new(range, if_range, if_none_match, if_modified_since);
         Ok(Self::download(&state, &auth, &id.0, conditions, false).await?)
     }
 }
@@ -278,6 +268,22 @@ struct Conditions {
     if_range: Option<String>,
     if_none_match: Option<String>,
     if_modified_since: Option<String>,
+}
+
+impl Conditions {
+    fn new(
+        range: Header<Option<String>>,
+        if_range: Header<Option<String>>,
+        if_none_match: Header<Option<String>>,
+        if_modified_since: Header<Option<String>>,
+    ) -> Conditions {
+        Conditions {
+            range: range.0,
+            if_range: if_range.0,
+            if_none_match: if_none_match.0,
+            if_modified_since: if_modified_since.0,
+        }
+    }
 }
 
 impl ContentApi {

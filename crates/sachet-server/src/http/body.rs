@@ -21,19 +21,16 @@ use crate::error::ApiError;
 /// The largest JSON body accepted.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
-/// A required JSON object body of type `T`.
+/// A JSON object body of type `T`; `REQUIRED` says whether it may be left
+/// out entirely.
 #[derive(Debug)]
-pub struct JsonBody<T> {
+pub struct JsonBody<T, const REQUIRED: bool = true> {
     raw: Result<RawBody, ApiError>,
     kind: PhantomData<fn() -> T>,
 }
 
 /// A JSON object body of type `T` that may be left out entirely.
-#[derive(Debug)]
-pub struct OptionalJsonBody<T> {
-    raw: Result<RawBody, ApiError>,
-    kind: PhantomData<fn() -> T>,
-}
+pub type OptionalJsonBody<T> = JsonBody<T, false>;
 
 /// A parsed body, with the object it came from for presence checks.
 #[derive(Debug)]
@@ -93,10 +90,10 @@ impl RawBody {
     }
 }
 
-impl<T> JsonBody<T> {
+impl<T, const REQUIRED: bool> JsonBody<T, REQUIRED> {
     /// Reads the body of a request, for handlers called outside the
     /// framework's routing.
-    pub async fn read(request: &Request, body: &mut RequestBody) -> JsonBody<T> {
+    pub async fn read(request: &Request, body: &mut RequestBody) -> JsonBody<T, REQUIRED> {
         JsonBody {
             raw: read_raw(request, body).await,
             kind: PhantomData,
@@ -104,7 +101,7 @@ impl<T> JsonBody<T> {
     }
 }
 
-impl<T: DeserializeOwned> JsonBody<T> {
+impl<T: DeserializeOwned> JsonBody<T, true> {
     /// Parses the body; a missing or empty body is a 400.
     pub fn parse(self) -> Result<Parsed<T>, ApiError> {
         let raw = self.raw?;
@@ -115,7 +112,7 @@ impl<T: DeserializeOwned> JsonBody<T> {
     }
 }
 
-impl<T: DeserializeOwned> OptionalJsonBody<T> {
+impl<T: DeserializeOwned> JsonBody<T, false> {
     /// Parses the body; a missing or empty body is `None`.
     pub fn parse(self) -> Result<Option<Parsed<T>>, ApiError> {
         let raw = self.raw?;
@@ -179,7 +176,9 @@ fn request_meta<T: Type>(required: bool) -> MetaRequest {
     }
 }
 
-impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
+impl<'a, T: Type + DeserializeOwned, const REQUIRED: bool> ApiExtractor<'a>
+    for JsonBody<T, REQUIRED>
+{
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
     type ParamType = ();
     type ParamRawType = ();
@@ -189,7 +188,7 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
     }
 
     fn request_meta() -> Option<MetaRequest> {
-        Some(request_meta::<T>(true))
+        Some(request_meta::<T>(REQUIRED))
     }
 
     async fn from_request(
@@ -198,31 +197,6 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         Ok(JsonBody::read(request, body).await)
-    }
-}
-
-impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for OptionalJsonBody<T> {
-    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
-    type ParamType = ();
-    type ParamRawType = ();
-
-    fn register(registry: &mut Registry) {
-        T::register(registry);
-    }
-
-    fn request_meta() -> Option<MetaRequest> {
-        Some(request_meta::<T>(false))
-    }
-
-    async fn from_request(
-        request: &'a Request,
-        body: &mut RequestBody,
-        _param_opts: ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        Ok(OptionalJsonBody {
-            raw: read_raw(request, body).await,
-            kind: PhantomData,
-        })
     }
 }
 
