@@ -47,6 +47,17 @@ pub struct CleanupReport {
     pub orphan_blobs: u64,
 }
 
+impl std::fmt::Display for CleanupReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "removed {} abandoned uploads, {} empty shares, {} expired revocations, \
+             {} interrupted blob writes and {} orphan blobs",
+            self.uploads, self.shares, self.revocations, self.incomplete_blobs, self.orphan_blobs
+        )
+    }
+}
+
 /// A cleanup step failed; the rest may not have run.
 #[derive(Debug, thiserror::Error)]
 pub enum CleanupError {

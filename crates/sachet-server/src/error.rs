@@ -224,6 +224,15 @@ pub fn log_chain(context: &str, err: &dyn std::error::Error) {
     tracing::error!(error = %chain, "{context}");
 }
 
+/// A client's value quoted for a message, cut short when long.
+pub fn quoted(value: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    match value.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+        None => format!("{value:?}"),
+    }
+}
+
 fn capitalized_sentence(text: &str) -> String {
     let mut chars = text.chars();
     let mut sentence: String = match chars.next() {
@@ -354,6 +363,13 @@ pub async fn envelope_errors(err: poem::Error) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(quoted("bob"), "\"bob\"");
+        let long = "é".repeat(100);
+        assert_eq!(quoted(&long), format!("{:?}…", "é".repeat(64)));
+    }
 
     #[test]
     fn messages_read_as_sentences() {

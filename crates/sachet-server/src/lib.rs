@@ -14,8 +14,6 @@ mod logging;
 pub mod state;
 mod upload;
 
-use std::sync::Arc;
-
 use poem::{
     Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route,
     http::{Method, header},
@@ -33,28 +31,17 @@ pub struct CorsOrigins(pub Vec<String>);
 /// Swagger UI at `/swagger`, CORS and request logging.
 pub fn app(state: AppState, origins: &CorsOrigins) -> impl Endpoint<Output = Response> + use<> {
     let service = api::service();
-    let routes = Route::new()
-        .at("/openapi.json", service.spec_endpoint())
-        .at("/openapi.yaml", service.spec_endpoint_yaml())
-        .nest("/swagger", service.swagger_ui())
-        .nest("/", service.into_endpoint());
-
-    let reserved = Arc::new(api::reserved_names(state.clone()));
+    let routes = Dispatch {
+        allow: http::allow::Routes::from_document(&service.spec()),
+        reserved: api::reserved_names(state.clone()),
+        documents: Route::new()
+            .at("/openapi.json", service.spec_endpoint())
+            .at("/openapi.yaml", service.spec_endpoint_yaml())
+            .nest("/swagger", service.swagger_ui()),
+        api: service.into_endpoint(),
+    };
     routes
-        .around(move |inner, request| {
-            let reserved = reserved.clone();
-            async move {
-                match reserved_user_name(&request) {
-                    Some(name) => Ok(reserved.serve(&name, request).await),
-                    None => inner
-                        .call(request)
-                        .await
-                        .map(poem::IntoResponse::into_response),
-                }
-            }
-        })
         .data(state)
-        .catch_all_error(error::envelope_errors)
         .with(cors(origins))
         .catch_all_error(error::envelope_errors)
         .around(logging::log_requests)
@@ -79,6 +66,52 @@ fn cors(origins: &CorsOrigins) -> Cors {
     match origins.0.is_empty() {
         true => cors,
         false => cors.allow_origins(origins.0.iter().map(String::as_str)),
+    }
+}
+
+/// Sends each request to its handler and turns every error into the JSON
+/// envelope: document paths to their routes, the methods of `/users/{name}`
+/// for the names the authentication routes take, everything else to the API.
+///
+/// The API is not nested under a route: a nested router refuses a path whose
+/// rest does not decode to UTF-8 with a 400 of its own, where the contract
+/// wants a missing share.
+struct Dispatch<A> {
+    allow: http::allow::Routes,
+    reserved: api::ReservedNames,
+    documents: Route,
+    api: A,
+}
+
+impl<A: Endpoint> Endpoint for Dispatch<A> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let path = request.uri().path().to_owned();
+        let is_document = matches!(
+            path.as_str(),
+            "/openapi.json" | "/openapi.yaml" | "/swagger"
+        ) || path.starts_with("/swagger/");
+        let answer = match (is_document, reserved_user_name(&request)) {
+            (true, _) => self.documents.call(request).await,
+            (false, Some(name)) => Ok(self.reserved.serve(&name, request).await),
+            (false, None) => self
+                .api
+                .call(request)
+                .await
+                .map(poem::IntoResponse::into_response),
+        };
+        let mut response = match answer {
+            Ok(response) => response,
+            Err(err) => error::envelope_errors(err).await,
+        };
+        if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+            && let Some(methods) = self.allow.allowed(&path)
+            && let Ok(value) = poem::http::HeaderValue::from_str(&methods)
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        Ok(response)
     }
 }
 

@@ -24,6 +24,17 @@ pub enum ChunkOutcome {
     Completed,
 }
 
+/// What recording a chunk led to.
+#[derive(Debug)]
+enum Recorded {
+    /// Every index of the upload is present: it can complete.
+    Full(UploadRecord),
+    /// The upload still misses chunks.
+    Partial,
+    /// The upload was already complete; the chunk changed nothing.
+    Moot,
+}
+
 /// A `multipart/form-data` chunk, read lazily: nothing is parsed or stored
 /// before the handler has checked permissions and the share.
 pub struct ChunkForm {
@@ -49,6 +60,8 @@ struct ChunkFields {
     index: Option<String>,
     total: Option<String>,
     declared_size: Option<String>,
+    chunk_size: Option<String>,
+    byte_offset: Option<String>,
 }
 
 impl ChunkFields {
@@ -59,6 +72,8 @@ impl ChunkFields {
             "dzchunkindex" => &mut self.index,
             "dztotalchunks" | "dztotalchunkcount" => &mut self.total,
             "dztotalfilesize" => &mut self.declared_size,
+            "dzchunksize" => &mut self.chunk_size,
+            "dzchunkbyteoffset" => &mut self.byte_offset,
             _ => return Ok(false),
         };
         match slot {
@@ -111,6 +126,14 @@ fn validate(fields: &ChunkFields, limits: &crate::state::Limits) -> Result<Chunk
             total - 1
         )));
     }
+    for (name, value) in [
+        ("dzchunksize", &fields.chunk_size),
+        ("dzchunkbyteoffset", &fields.byte_offset),
+    ] {
+        if let Some(value) = value {
+            integer_field(name, Some(value))?;
+        }
+    }
     if let Some(declared) = &fields.declared_size {
         let declared = integer_field("dztotalfilesize", Some(declared))?;
         if declared > limits.max_upload_size {
@@ -126,11 +149,15 @@ fn validate(fields: &ChunkFields, limits: &crate::state::Limits) -> Result<Chunk
 
 fn integer_field(name: &str, value: Option<&str>) -> Result<u64, ApiError> {
     let value = value.ok_or_else(|| ApiError::bad_request(format!("Missing field `{name}`.")))?;
-    value.trim().parse::<u64>().map_err(|_| {
-        ApiError::bad_request(format!(
-            "Field `{name}` must be a non-negative integer, not {value:?}."
-        ))
-    })
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    digits
+        .then(|| value.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Field `{name}` must be a non-negative integer, not {value:?}."
+            ))
+        })
 }
 
 fn too_large_upload(limit: u64) -> ApiError {
@@ -247,16 +274,17 @@ impl AppState {
         rule: SwitchRule,
     ) -> Result<ChunkOutcome, ApiError> {
         let (meta, blob, size) = self.store_chunk(form).await?;
-        let recorded = self.record(share, &meta, &blob, size).await;
-        let upload = match recorded {
-            Ok(upload) => upload,
+        let upload = match self.record(share, &meta, &blob, size).await {
+            Ok(Recorded::Full(upload)) => upload,
+            Ok(Recorded::Partial) => return Ok(ChunkOutcome::Received),
+            Ok(Recorded::Moot) => {
+                self.remove_blobs([blob.to_string()]).await;
+                return Ok(ChunkOutcome::Received);
+            }
             Err(err) => {
                 self.remove_blobs([blob.to_string()]).await;
                 return Err(err);
             }
-        };
-        let Some(upload) = upload else {
-            return Ok(ChunkOutcome::Received);
         };
 
         // The completion must finish even if the client goes away now, so
@@ -319,32 +347,58 @@ impl AppState {
         }
     }
 
-    /// Records a stored chunk. Returns the upload when every index is now
-    /// present.
+    /// Records a stored chunk.
     async fn record(
         &self,
         share: &ShareRecord,
         meta: &ChunkMeta,
         blob: &BlobKey,
         size: u64,
-    ) -> Result<Option<UploadRecord>, ApiError> {
-        let upload = self
+    ) -> Result<Recorded, ApiError> {
+        let opened = self
             .store
             .open_upload(share.id, &meta.client_id, meta.total)
-            .await?
-            .map_err(|refusal| refusal_error(refusal, &self.limits))?;
+            .await?;
+        let upload = match opened {
+            Ok(upload) => upload,
+            Err(refusal) => return self.moot_or_refused(share, refusal).await,
+        };
         let chunk = Chunk {
             index: meta.index,
             blob_key: blob.to_string(),
             size,
         };
-        let receipt = self
+        let receipt = match self
             .store
             .record_chunk(upload.id, &chunk, self.limits.max_upload_size)
             .await?
-            .map_err(|refusal| refusal_error(refusal, &self.limits))?;
+        {
+            Ok(receipt) => receipt,
+            Err(refusal) => return self.moot_or_refused(share, refusal).await,
+        };
         self.remove_blobs(receipt.replaced).await;
-        Ok((receipt.received >= upload.total_chunks).then_some(upload))
+        match receipt.received >= upload.total_chunks {
+            true => Ok(Recorded::Full(upload)),
+            false => Ok(Recorded::Partial),
+        }
+    }
+
+    /// A chunk that reaches an upload already completing or completed is a
+    /// late retry: it is accepted and changes nothing, since every index was
+    /// there. Other refusals are errors.
+    async fn moot_or_refused(
+        &self,
+        share: &ShareRecord,
+        refusal: UploadRefusal,
+    ) -> Result<Recorded, ApiError> {
+        match refusal {
+            UploadRefusal::Completing => Ok(Recorded::Moot),
+            UploadRefusal::Gone => match self.store.share(share.id).await? {
+                Some(_) => Ok(Recorded::Moot),
+                None => Err(ApiError::no_share()),
+            },
+            refusal => Err(refusal_error(refusal, &self.limits)),
+        }
     }
 
     /// Joins the chunks of a full upload and switches the share to them.
@@ -389,7 +443,14 @@ impl AppState {
             .collect::<Result<Vec<_>, _>>()?;
 
         let content = BlobKey::new_content();
-        let size = self.blobs.join(&content, &parts).await?;
+        let size = match self.blobs.join(&content, &parts).await {
+            Ok(size) => size,
+            // The share was deleted, with its chunks, while they were joined.
+            Err(BlobError::NotFound(_)) if self.store.share(upload.share_id).await?.is_none() => {
+                return Err(ApiError::no_share());
+            }
+            Err(err) => return Err(err.into()),
+        };
         let switch = ContentSwitch {
             blob_key: content.to_string(),
             size,
@@ -659,5 +720,6 @@ mod tests {
         assert!(fields.set("dztotalchunkcount", "3".into()).is_ok());
         assert!(fields.set("dztotalchunkcount", "4".into()).is_err());
         assert!(!fields.set("other", "x".into()).unwrap());
+        assert!(fields.set("dzchunksize", "10".into()).unwrap());
     }
 }

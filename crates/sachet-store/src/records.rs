@@ -76,6 +76,15 @@ pub struct PageRequest {
     pub per_page: u64,
 }
 
+impl PageRequest {
+    /// How many items precede the page, when the page starts inside a list
+    /// of `total` items; `None` for a page past the end (it is empty).
+    pub(crate) fn offset_within(&self, total: u64) -> Option<u64> {
+        let offset = self.page.checked_sub(1)?.checked_mul(self.per_page)?;
+        (offset < total).then_some(offset)
+    }
+}
+
 /// One page of a list, and the size of the whole list.
 #[derive(Clone, Debug)]
 pub struct Page<T> {

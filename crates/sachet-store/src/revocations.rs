@@ -6,15 +6,16 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use crate::{Store, StoreError, entity::revocation, time::to_micros};
 
 impl Store {
-    /// Records that the token `jti` is revoked; revoking twice is a conflict.
+    /// Records that the token `jti` is revoked, to be kept until `keep_until`
+    /// (its expiry plus any clock leeway); revoking twice is a conflict.
     pub async fn revoke_token(
         &self,
         jti: &str,
-        expires_at: DateTime<Utc>,
+        keep_until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let model = revocation::ActiveModel {
             jti: Set(jti.to_owned()),
-            expires_at: Set(to_micros(expires_at)),
+            expires_at: Set(to_micros(keep_until)),
         };
         revocation::Entity::insert(model)
             .exec_without_returning(&self.db)

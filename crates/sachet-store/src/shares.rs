@@ -47,17 +47,18 @@ impl Store {
     /// One page of shares, oldest first.
     pub async fn list_shares(&self, request: PageRequest) -> Result<Page<ShareRecord>, StoreError> {
         let total = share::Entity::find().count(&self.db).await?;
+        let Some(offset) = request.offset_within(total) else {
+            return Ok(Page {
+                items: Vec::new(),
+                total,
+            });
+        };
         let rows = share::Entity::find()
             .find_also_related(user::Entity)
             .order_by_asc(share::Column::CreateDate)
             .order_by_asc(share::Column::Id)
-            .offset(
-                request
-                    .page
-                    .saturating_sub(1)
-                    .saturating_mul(request.per_page),
-            )
-            .limit(request.per_page)
+            .offset(offset)
+            .limit(request.per_page.min(total))
             .all(&self.db)
             .await?;
         Ok(Page {

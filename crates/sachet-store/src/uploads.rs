@@ -239,7 +239,10 @@ impl Store {
                 Expr::value(content.blob_key.clone()),
             )
             .col_expr(share::Column::Size, Expr::value(content.size as i64))
-            .col_expr(share::Column::ContentDate, Expr::value(to_micros(now())))
+            .col_expr(
+                share::Column::ContentDate,
+                Expr::value(to_micros(content_date(&current))),
+            )
             .col_expr(share::Column::Initialized, Expr::value(true))
             .filter(share::Column::Id.eq(upload.share_id))
             .exec(&txn)
@@ -312,6 +315,17 @@ impl Store {
             .one(&self.db)
             .await?)
     }
+}
+
+/// The completion date of new content: whole seconds, as `Last-Modified`
+/// carries them, and later than the content it replaces, so that a date
+/// names one content of the share and can serve as a validator.
+fn content_date(current: &share::Model) -> chrono::DateTime<chrono::Utc> {
+    let now = now().timestamp();
+    let after_previous = current
+        .content_date
+        .map_or(now, |previous| previous.div_euclid(1_000_000) + 1);
+    chrono::DateTime::from_timestamp(now.max(after_previous), 0).unwrap_or_default()
 }
 
 fn check_total(found: upload::Model, total_chunks: u32) -> Result<UploadRecord, UploadRefusal> {

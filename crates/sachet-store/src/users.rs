@@ -64,6 +64,9 @@ impl Store {
         };
         if let Some(username) = update.username {
             model.username = Set(username);
+            // Tokens name the account by its name too: none issued before
+            // a rename may work again, even after a rename back.
+            model.tokens_valid_after = Set(Some(to_micros(now())));
         }
         if let Some(hash) = update.password_hash {
             model.password_hash = Set(hash);
@@ -119,16 +122,17 @@ impl Store {
     /// One page of users, oldest first.
     pub async fn list_users(&self, request: PageRequest) -> Result<Page<UserRecord>, StoreError> {
         let total = user::Entity::find().count(&self.db).await?;
+        let Some(offset) = request.offset_within(total) else {
+            return Ok(Page {
+                items: Vec::new(),
+                total,
+            });
+        };
         let models = user::Entity::find()
             .order_by_asc(user::Column::RegisterDate)
             .order_by_asc(user::Column::Id)
-            .offset(
-                request
-                    .page
-                    .saturating_sub(1)
-                    .saturating_mul(request.per_page),
-            )
-            .limit(request.per_page)
+            .offset(offset)
+            .limit(request.per_page.min(total))
             .all(&self.db)
             .await?;
         Ok(Page {

@@ -104,7 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cleanup => {
             let state = setup::state(&config).await?;
             let report = state.cleanup(&serve::cleanup_policy(&config)).await?;
-            writeln!(std::io::stdout().lock(), "{report:?}")?;
+            writeln!(std::io::stdout().lock(), "Cleanup {report}.")?;
             Ok(())
         }
         Command::Migrate => {

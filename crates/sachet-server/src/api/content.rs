@@ -25,7 +25,7 @@ use crate::{
     http::{
         conditional::Validators,
         disposition,
-        params::ShareId,
+        params::{PathName, ShareId},
         range::{self, RangeRequest},
     },
     state::AppState,
@@ -163,7 +163,7 @@ impl ContentApi {
         state: Data<&AppState>,
         auth: AnyCaller,
         id: Path<ShareId>,
-        dzuuid: Path<String>,
+        dzuuid: Path<PathName>,
     ) -> Result<Json<UploadProgress>, Fails<ReadUploadErrors>> {
         let caller = state.caller(&auth, PermissionSet::EMPTY).await?;
         let may_upload = [Permission::Create, Permission::Modify];
@@ -181,7 +181,7 @@ impl ContentApi {
         }
         let (upload, received) = state
             .store
-            .received_indexes(share.id, &dzuuid.0)
+            .received_indexes(share.id, &dzuuid.0.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No such upload in progress."))?;
         Ok(Json(UploadProgress {
@@ -301,7 +301,7 @@ impl ContentApi {
         else {
             return Err(ApiError::not_found("Share has no content yet."));
         };
-        let validators = Validators::new(blob_key, completed);
+        let validators = Validators::new(blob_key, completed, chrono::Utc::now());
 
         let not_modified = match (&conditions.if_none_match, &conditions.if_modified_since) {
             (Some(tags), _) => validators.matches_none_match(tags),

@@ -188,9 +188,11 @@ impl SessionApi {
         if caller.user_id() != Some(claims.user_id()) && !is_admin {
             return Err(ApiError::forbidden("You may only revoke your own tokens.").into());
         }
+        // Kept past the expiry by the leeway, while the token could still pass.
+        let leeway = chrono::Duration::from_std(state.limits.token_leeway).unwrap_or_default();
         match state
             .store
-            .revoke_token(&claims.jti, claims.expires_at())
+            .revoke_token(&claims.jti, claims.expires_at() + leeway)
             .await
         {
             Ok(()) => Ok(Json(Message::new("Token revoked."))),

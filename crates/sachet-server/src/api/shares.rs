@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     auth::AnyCaller,
+    error::quoted,
     error::{ApiError, Fails, error_sets},
     http::{
         body::{JsonBody, OptionalJsonBody, Parsed},
@@ -106,13 +107,17 @@ impl poem_openapi::types::Example for NewShare {
 #[derive(Debug, Default, Object, Deserialize)]
 pub struct ShareReadOnly {
     /// Read-only.
-    pub share_id: Option<Uuid>,
+    #[serde(default)]
+    pub share_id: MaybeUndefined<Uuid>,
     /// Read-only.
-    pub initialized: Option<bool>,
+    #[serde(default)]
+    pub initialized: MaybeUndefined<bool>,
     /// Read-only.
-    pub locked: Option<bool>,
+    #[serde(default)]
+    pub locked: MaybeUndefined<bool>,
     /// Read-only.
-    pub create_date: Option<Timestamp>,
+    #[serde(default)]
+    pub create_date: MaybeUndefined<Timestamp>,
     /// Read-only.
     #[serde(default)]
     pub size: MaybeUndefined<u64>,
@@ -413,7 +418,8 @@ impl ShareApi {
             MaybeUndefined::Value(name) => match state.store.user_by_name(name).await? {
                 Some(user) => Ok(Some(Some(user.id))),
                 None => Err(ApiError::bad_request(format!(
-                    "Owner {name:?} does not exist."
+                    "Owner {} does not exist.",
+                    quoted(name)
                 ))),
             },
         }
@@ -500,22 +506,16 @@ fn check_read_only(share: &ShareRecord, sent: &ShareReadOnly) -> Result<(), ApiE
             "Field `{field}` is read-only: send it only with its current value."
         )))
     };
-    if sent.share_id.is_some_and(|id| id != current.share_id) {
+    if !matches_nullable(&sent.share_id, &Some(current.share_id)) {
         return differs("share_id");
     }
-    if sent
-        .initialized
-        .is_some_and(|value| value != current.initialized)
-    {
+    if !matches_nullable(&sent.initialized, &Some(current.initialized)) {
         return differs("initialized");
     }
-    if sent.locked.is_some_and(|value| value != current.locked) {
+    if !matches_nullable(&sent.locked, &Some(current.locked)) {
         return differs("locked");
     }
-    if sent
-        .create_date
-        .is_some_and(|date| date != current.create_date)
-    {
+    if !matches_nullable(&sent.create_date, &Some(current.create_date)) {
         return differs("create_date");
     }
     if !matches_nullable(&sent.size, &current.size) {

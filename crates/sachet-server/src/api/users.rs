@@ -6,6 +6,7 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::MaybeUndefined,
 };
 use sachet_core::{Password, Permission, PermissionSet, Username};
 use sachet_store::{StoreError, UserRecord, UserUpdate};
@@ -18,8 +19,13 @@ use super::{
 };
 use crate::{
     auth::{AnyCaller, Credential, UserOnly},
+    error::quoted,
     error::{ApiError, Fails, error_sets},
-    http::{body::JsonBody, params::PositiveInt, percent},
+    http::{
+        body::JsonBody,
+        params::{PathName, PositiveInt},
+        percent,
+    },
     state::AppState,
 };
 
@@ -102,7 +108,8 @@ pub struct UserPatch {
     /// New permissions.
     pub permissions: Option<Vec<PermissionCode>>,
     /// Read-only: accepted only with its current value.
-    pub register_date: Option<Timestamp>,
+    #[serde(default)]
+    pub register_date: MaybeUndefined<Timestamp>,
 }
 
 impl poem_openapi::types::Example for UserPatch {
@@ -111,7 +118,7 @@ impl poem_openapi::types::Example for UserPatch {
             username: None,
             password: None,
             permissions: Some(vec![PermissionCode::Read]),
-            register_date: None,
+            register_date: MaybeUndefined::Undefined,
         }
     }
 }
@@ -128,7 +135,8 @@ pub struct UserReplacement {
     /// The permissions.
     pub permissions: Vec<PermissionCode>,
     /// Read-only: accepted only with its current value.
-    pub register_date: Option<Timestamp>,
+    #[serde(default)]
+    pub register_date: MaybeUndefined<Timestamp>,
 }
 
 impl poem_openapi::types::Example for UserReplacement {
@@ -137,7 +145,7 @@ impl poem_openapi::types::Example for UserReplacement {
             username: "alice".into(),
             password: None,
             permissions: vec![PermissionCode::Create, PermissionCode::Read],
-            register_date: None,
+            register_date: MaybeUndefined::Undefined,
         }
     }
 }
@@ -190,19 +198,19 @@ impl UserApi {
         &self,
         state: Data<&AppState>,
         auth: UserOnly,
-        username: Path<String>,
+        username: Path<PathName>,
     ) -> Result<Json<User>, Fails<ReadUserErrors>> {
         let caller = state.user(&auth, PermissionSet::EMPTY).await?;
         let refused = || ApiError::forbidden("You are not authorized to view this page.");
         let is_self = caller
             .username()
-            .is_some_and(|name| name.as_str() == username.0);
+            .is_some_and(|name| name.as_str() == username.0.0);
         if !is_self && !caller.permissions().contains(Permission::Admin) {
             return Err(refused().into());
         }
         let user = state
             .store
-            .user_by_name(&username.0)
+            .user_by_name(&username.0.0)
             .await?
             .ok_or_else(refused)?;
         Ok(Json(user.into()))
@@ -220,13 +228,13 @@ impl UserApi {
         &self,
         state: Data<&AppState>,
         auth: UserOnly,
-        username: Path<String>,
+        username: Path<PathName>,
         body: JsonBody<UserPatch>,
     ) -> Result<Json<Success>, Fails<ChangeUserErrors>> {
         state
             .user(&auth, PermissionSet::only(Permission::Admin))
             .await?;
-        let user = Self::existing(&state, &username.0).await?;
+        let user = Self::existing(&state, &username.0.0).await?;
         let patch = body.parse()?.value;
         let update = Self::user_update(
             &state,
@@ -253,13 +261,13 @@ impl UserApi {
         &self,
         state: Data<&AppState>,
         auth: UserOnly,
-        username: Path<String>,
+        username: Path<PathName>,
         body: JsonBody<UserReplacement>,
     ) -> Result<Json<Success>, Fails<ChangeUserErrors>> {
         state
             .user(&auth, PermissionSet::only(Permission::Admin))
             .await?;
-        let user = Self::existing(&state, &username.0).await?;
+        let user = Self::existing(&state, &username.0.0).await?;
         let whole = body.parse()?.value;
         let update = Self::user_update(
             &state,
@@ -287,12 +295,12 @@ impl UserApi {
         &self,
         state: Data<&AppState>,
         auth: UserOnly,
-        username: Path<String>,
+        username: Path<PathName>,
     ) -> Result<Json<Success>, Fails<DeleteUserErrors>> {
         state
             .user(&auth, PermissionSet::only(Permission::Admin))
             .await?;
-        let user = Self::existing(&state, &username.0).await?;
+        let user = Self::existing(&state, &username.0.0).await?;
         state.store.delete_user(user.id).await.map_err(user_error)?;
         tracing::info!(user.name = %user.username, "user deleted");
         Ok(Json(Success::new()))
@@ -338,7 +346,11 @@ impl UserApi {
         state
             .caller(&auth, PermissionSet::only(Permission::Admin))
             .await?;
-        let new = body.parse()?.value;
+        let parsed = body.parse()?;
+        if parsed.has("register_date") {
+            return Err(ApiError::bad_request("Field `register_date` is read-only.").into());
+        }
+        let new = parsed.value;
         let username = Username::parse(new.username)?;
         let password = Password::parse(new.password)?;
         let permissions = permission_set(&new.permissions);
@@ -368,16 +380,16 @@ impl UserApi {
         &self,
         state: Data<&AppState>,
         auth: UserOnly,
-        username: Path<String>,
+        username: Path<PathName>,
     ) -> Result<Json<super::Message>, Fails<RevokeTokensErrors>> {
         let caller = state.user(&auth, PermissionSet::EMPTY).await?;
         let is_self = caller
             .username()
-            .is_some_and(|name| name.as_str() == username.0);
+            .is_some_and(|name| name.as_str() == username.0.0);
         if !is_self && !caller.permissions().contains(Permission::Admin) {
             return Err(ApiError::forbidden("You may only revoke your own tokens.").into());
         }
-        let user = Self::existing(&state, &username.0).await?;
+        let user = Self::existing(&state, &username.0.0).await?;
         state
             .store
             .set_tokens_valid_after(user.id, chrono::Utc::now())
@@ -407,11 +419,9 @@ impl UserApi {
 
 impl UserApi {
     async fn existing(state: &AppState, username: &str) -> Result<UserRecord, ApiError> {
-        state
-            .store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("User {username:?} does not exist.")))
+        state.store.user_by_name(username).await?.ok_or_else(|| {
+            ApiError::not_found(format!("User {} does not exist.", quoted(username)))
+        })
     }
 
     /// Validates the fields of a change against the current account.
@@ -421,9 +431,14 @@ impl UserApi {
         username: Option<String>,
         password: Option<String>,
         permissions: Option<Vec<PermissionCode>>,
-        register_date: Option<Timestamp>,
+        register_date: MaybeUndefined<Timestamp>,
     ) -> Result<UserUpdate, ApiError> {
-        if register_date.is_some_and(|date| date.0 != user.register_date) {
+        let sent_date = match register_date {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(date) => Some(Some(date.0)),
+        };
+        if sent_date.is_some_and(|date| date != Some(user.register_date)) {
             return Err(ApiError::bad_request(
                 "Field `register_date` is read-only: send it only with its current value.",
             ));
@@ -477,7 +492,7 @@ impl UserApi {
         body: poem::Body,
     ) -> Response {
         let auth = UserOnly(Credential::from_request(&request));
-        let username = Path(name.to_owned());
+        let username = Path(PathName(name.to_owned()));
         let mut request_body = poem::RequestBody::new(body);
         match *request.method() {
             Method::GET | Method::HEAD => {

@@ -42,10 +42,15 @@ impl fmt::Debug for Credential {
 }
 
 impl Credential {
-    /// Reads the header. The scheme word is case-insensitive.
+    /// Reads the header. The scheme word is case-insensitive; more than one
+    /// header is malformed.
     pub fn from_request(request: &Request) -> Credential {
-        let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-            return Credential::Missing;
+        let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return match request.headers().contains_key(header::AUTHORIZATION) {
+                true => Credential::Malformed,
+                false => Credential::Missing,
+            };
         };
         let Ok(value) = value.to_str() else {
             return Credential::Malformed;
@@ -227,6 +232,14 @@ mod tests {
             );
         }
         assert!(matches!(credential(None), Credential::Missing));
+        let twice = Request::builder()
+            .header(header::AUTHORIZATION, "Bearer a")
+            .header(header::AUTHORIZATION, "Bearer b")
+            .finish();
+        assert!(matches!(
+            Credential::from_request(&twice),
+            Credential::Malformed
+        ));
     }
 
     #[test]

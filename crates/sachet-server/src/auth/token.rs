@@ -3,7 +3,7 @@
 use std::{fmt, time::Duration};
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sachet_core::UserId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -90,13 +90,14 @@ pub struct TokenIssuer {
     decoding: DecodingKey,
     validation: Validation,
     lifetime: Duration,
+    leeway: Duration,
 }
 
 impl fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenIssuer")
             .field("lifetime", &self.lifetime)
-            .field("leeway", &self.validation.leeway)
+            .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
 }
@@ -112,14 +113,16 @@ impl TokenIssuer {
         let encoding = EncodingKey::from_secret(&secret.0).map_err(|_| TokenError::Invalid)?;
         let decoding = DecodingKey::from_secret(&secret.0).map_err(|_| TokenError::Invalid)?;
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = leeway.as_secs();
-        validation.validate_exp = true;
+        // Expiry is checked below, to the microsecond: the library compares
+        // whole seconds, so a token would live up to a second past `exp`.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         Ok(TokenIssuer {
             encoding,
             decoding,
             validation,
             lifetime,
+            leeway,
         })
     }
 
@@ -142,10 +145,13 @@ impl TokenIssuer {
 
     /// The claims of a token this server signed and that has not expired.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data) => Ok(data.claims),
-            Err(err) if *err.kind() == ErrorKind::ExpiredSignature => Err(TokenError::Expired),
-            Err(_) => Err(TokenError::Invalid),
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?
+            .claims;
+        let leeway = chrono::Duration::from_std(self.leeway).unwrap_or_default();
+        match Utc::now() < claims.expires_at() + leeway {
+            true => Ok(claims),
+            false => Err(TokenError::Expired),
         }
     }
 }
@@ -203,7 +209,7 @@ mod tests {
             uid: Uuid::nil(),
             iat: now - 10,
             iat_us: None,
-            exp: now - 2,
+            exp: now,
             jti: "j".into(),
         };
         let key = EncodingKey::from_secret(&secret.0).unwrap();

@@ -16,7 +16,7 @@ use poem_openapi::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, quoted};
 
 /// The largest JSON body accepted.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -65,7 +65,10 @@ impl RawBody {
         {
             return Err(ApiError::new(
                 poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("Content-Type must be application/json, not {content_type:?}."),
+                format!(
+                    "Content-Type must be application/json, not {}.",
+                    quoted(content_type)
+                ),
             ));
         }
         let value: Value = serde_json::from_slice(&self.bytes)

@@ -12,17 +12,26 @@ pub struct Validators {
     pub etag: String,
     /// When the content was completed, to the second.
     pub last_modified: SystemTime,
+    /// Whether `last_modified` names this content alone, so that dates can
+    /// validate it. The store gives each content of a share its own second,
+    /// which may lie a little in the future after quick replacements; until
+    /// that second has passed, dates prove nothing.
+    dates_valid: bool,
 }
 
 impl Validators {
-    /// Validators for content stored under `blob_key` since `completed`. A
-    /// blob key names one immutable content, so it makes a strong tag.
-    pub fn new(blob_key: &str, completed: DateTime<Utc>) -> Validators {
+    /// Validators for content stored under `blob_key` since `completed`,
+    /// as seen at `now`. A blob key names one immutable content, so it makes
+    /// a strong tag.
+    pub fn new(blob_key: &str, completed: DateTime<Utc>, now: DateTime<Utc>) -> Validators {
         let tag = blob_key.rsplit('/').next().unwrap_or(blob_key);
-        let seconds = completed.timestamp().max(0) as u64;
+        let dates_valid = completed <= now;
+        let shown = if dates_valid { completed } else { now };
+        let seconds = shown.timestamp().max(0) as u64;
         Validators {
             etag: format!("\"{tag}\""),
             last_modified: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+            dates_valid,
         }
     }
 
@@ -43,7 +52,9 @@ impl Validators {
     /// Whether the content is unmodified since an `If-Modified-Since` date.
     /// An unparsable date is ignored, as RFC 9110 asks.
     pub fn unmodified_since(&self, header: &str) -> bool {
-        httpdate::parse_http_date(header.trim()).is_ok_and(|since| self.last_modified <= since)
+        self.dates_valid
+            && httpdate::parse_http_date(header.trim())
+                .is_ok_and(|since| self.last_modified <= since)
     }
 
     /// Whether an `If-Range` validator still names this content: a strong
@@ -56,7 +67,8 @@ impl Validators {
         if header.starts_with("W/") {
             return false;
         }
-        httpdate::parse_http_date(header).is_ok_and(|date| date == self.last_modified)
+        self.dates_valid
+            && httpdate::parse_http_date(header).is_ok_and(|date| date == self.last_modified)
     }
 }
 
@@ -68,7 +80,11 @@ mod tests {
 
     fn validators() -> Validators {
         let completed = Utc.with_ymd_and_hms(2026, 5, 20, 23, 5, 31).unwrap();
-        Validators::new("content/0f7e2c54-7cd3-4b5c-9c0a-1d2e3f405162", completed)
+        Validators::new(
+            "content/0f7e2c54-7cd3-4b5c-9c0a-1d2e3f405162",
+            completed,
+            Utc::now(),
+        )
     }
 
     #[test]
@@ -109,5 +125,15 @@ mod tests {
         assert!(!v.if_range_holds("\"stale\""));
         assert!(v.if_range_holds("Wed, 20 May 2026 23:05:31 GMT"));
         assert!(!v.if_range_holds("Wed, 20 May 2026 23:05:32 GMT"));
+    }
+
+    #[test]
+    fn dates_of_content_from_the_future_validate_nothing() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 20, 23, 5, 31).unwrap();
+        let v = Validators::new("content/x", now + chrono::Duration::seconds(2), now);
+        assert_eq!(v.last_modified_header(), "Wed, 20 May 2026 23:05:31 GMT");
+        assert!(!v.unmodified_since("Wed, 20 May 2026 23:05:33 GMT"));
+        assert!(!v.if_range_holds("Wed, 20 May 2026 23:05:31 GMT"));
+        assert!(v.if_range_holds("\"x\""));
     }
 }

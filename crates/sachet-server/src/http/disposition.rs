@@ -18,13 +18,13 @@ pub fn inline(file_name: &str) -> String {
     )
 }
 
-/// A name that can stand unquoted: printable ASCII without separators that
-/// would end or confuse the parameter.
+/// A name that can stand unquoted: printable ASCII without spaces, quotes,
+/// `;` or `\`, as the contract words it.
 fn is_plain(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b';' | b'\\' | b','))
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b';' | b'\\'))
 }
 
 /// The name with non-ASCII and control characters replaced by `_`, and
@@ -53,6 +53,7 @@ mod tests {
     #[test]
     fn plain_names_appear_verbatim() {
         assert_eq!(inline("content.bin"), "inline; filename=content.bin");
+        assert_eq!(inline("a,b=c.txt"), "inline; filename=a,b=c.txt");
         let header = inline("content.bin");
         assert!(
             header

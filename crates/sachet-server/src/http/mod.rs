@@ -2,6 +2,7 @@
 //! and parameters parsed on our terms, byte ranges, validators and header
 //! encodings.
 
+pub mod allow;
 pub mod body;
 pub mod conditional;
 pub mod disposition;

@@ -11,7 +11,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, quoted};
 
 /// A share id from the path; anything that is not a UUID names no share.
 #[derive(Debug, Clone)]
@@ -52,6 +52,62 @@ impl ParseFromParameter for ShareId {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
         Ok(ShareId(Uuid::try_parse(value).ok()))
     }
+
+    // The router drops a segment that does not decode to UTF-8: no share.
+    fn parse_from_parameters<I: IntoIterator<Item = A>, A: AsRef<str>>(
+        iter: I,
+    ) -> ParseResult<Self> {
+        let first = iter.into_iter().next();
+        Ok(ShareId(
+            first.and_then(|value| Uuid::try_parse(value.as_ref()).ok()),
+        ))
+    }
+}
+
+/// A name from the path, such as a username. A segment that does not decode
+/// to UTF-8 becomes the empty name, which names nothing.
+#[derive(Debug, Clone)]
+pub struct PathName(pub String);
+
+impl Type for PathName {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        None
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(std::iter::empty())
+    }
+}
+
+impl ParseFromParameter for PathName {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        Ok(PathName(value.to_owned()))
+    }
+
+    fn parse_from_parameters<I: IntoIterator<Item = A>, A: AsRef<str>>(
+        iter: I,
+    ) -> ParseResult<Self> {
+        let first = iter.into_iter().next();
+        Ok(PathName(
+            first
+                .map(|value| value.as_ref().to_owned())
+                .unwrap_or_default(),
+        ))
+    }
 }
 
 /// An optional positive integer query parameter, such as `page`.
@@ -65,7 +121,8 @@ impl PositiveInt {
             None => Ok(default),
             Some(Ok(value)) => Ok(*value),
             Some(Err(raw)) => Err(ApiError::bad_request(format!(
-                "Query parameter `{name}` must be an integer of at least 1, not {raw:?}."
+                "Query parameter `{name}` must be an integer of at least 1, not {}.",
+                quoted(raw)
             ))),
         }
     }
@@ -138,6 +195,8 @@ mod tests {
         for bad in ["0", "-1", "x", "1.5", ""] {
             assert_eq!(parse(bad).unwrap_err().status().as_u16(), 400, "{bad:?}");
         }
+        let undecodable = ShareId::parse_from_parameters(Vec::<String>::new()).unwrap();
+        assert_eq!(undecodable.get().unwrap_err().status().as_u16(), 404);
         let absent = PositiveInt::parse_from_parameters(Vec::<String>::new()).unwrap();
         assert_eq!(absent.get_or("page", 1).unwrap(), 1);
     }

@@ -139,9 +139,10 @@ async fn cleanup_purges_abandoned_uploads_empty_shares_and_orphans() {
     let (ok, out) = app.cli(&["cleanup"], "", &now).await;
     assert!(ok, "{out}");
     assert!(
-        out.contains("uploads: 1") && out.contains("shares: 1") && out.contains("orphan_blobs: 1"),
+        out.contains("removed 1 abandoned uploads, 1 empty shares"),
         "{out}"
     );
+    assert!(out.contains("and 1 orphan blobs"), "{out}");
     assert!(!orphan.exists());
     assert!(
         foreign.exists(),

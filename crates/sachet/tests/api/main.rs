@@ -14,6 +14,7 @@ mod download;
 mod errors;
 mod memory;
 mod pagination;
+mod regressions;
 mod shares;
 mod support;
 mod users;

@@ -1,0 +1,405 @@
+//! Regression tests for faults found by adversarial testing, each named
+//! after the behaviour that was broken.
+
+use reqwest::{Method, StatusCode, header};
+use serde_json::json;
+
+use crate::support::{TestApp, expect_error, expect_json, status_of};
+
+#[tokio::test]
+async fn huge_page_numbers_are_missing_pages_not_crashes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    admin.create_share("one").await;
+    for query in [
+        "page=614891469123651722",
+        "page=18446744073709551615&per_page=100",
+        "page=4611686018427387905&per_page=2",
+    ] {
+        for path in ["/files", "/users"] {
+            expect_error(
+                admin.get(&format!("{path}?{query}")).send().await.unwrap(),
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        }
+    }
+    let too_big = admin
+        .get("/files?page=18446744073709551616")
+        .send()
+        .await
+        .unwrap();
+    expect_error(too_big, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn deleting_a_share_while_its_last_chunk_arrives_never_fails_the_server() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for round in 0..12 {
+        let share = admin.create_share("race").await;
+        for index in 0..3 {
+            admin
+                .send_chunk(Method::POST, &share, "u", index, 4, vec![b'a'; 50_000])
+                .await;
+        }
+        let (last, deleted) = tokio::join!(
+            admin.send_chunk(Method::POST, &share, "u", 3, 4, vec![b'b'; 50_000]),
+            admin.delete(&share).send(),
+        );
+        let last = last.status();
+        let deleted = deleted.unwrap().status();
+        assert!(
+            [StatusCode::OK, StatusCode::CREATED, StatusCode::NOT_FOUND].contains(&last),
+            "round {round}: {last}"
+        );
+        assert_eq!(deleted, StatusCode::OK, "round {round}");
+        expect_error(
+            admin.get(&share).send().await.unwrap(),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_date_validator_never_splices_content_replaced_in_the_same_second() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.share_with("a.bin", b"AAAAAAAAAA").await;
+    let path = format!("{share}/content");
+    let first = admin.get(&path).send().await.unwrap();
+    let modified = first.headers()[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    admin.upload(Method::PUT, &share, &[b'B'; 20], 100).await;
+
+    let resumed = admin
+        .get(&path)
+        .header(header::RANGE, "bytes=5-")
+        .header(header::IF_RANGE, &modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.status(),
+        StatusCode::OK,
+        "a stale date gives the whole new content"
+    );
+    assert_eq!(resumed.bytes().await.unwrap().as_ref(), &[b'B'; 20]);
+    let cached = admin
+        .get(&path)
+        .header(header::IF_MODIFIED_SINCE, &modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cached.status(),
+        StatusCode::OK,
+        "the content did change since that date"
+    );
+}
+
+#[tokio::test]
+async fn undecodable_path_segments_name_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let alice = app.user("alice", &[]).await;
+    for path in [
+        "/files/%ff%fe",
+        "/files/%C0%AF",
+        "/files/%ff/lock",
+        "/files/%ff%fe/content",
+    ] {
+        let method = if path.ends_with("lock") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        expect_error(
+            admin.request(method.clone(), path).send().await.unwrap(),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        expect_error(
+            app.anonymous().request(method, path).send().await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    expect_error(
+        admin.delete("/files/%ff").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect_error(
+        alice.get("/users/%ff").send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_error(
+        admin.get("/users/%ff").send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect_error(
+        admin.delete("/users/%ff").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+/// The `exp` claim of a token, read without checking it.
+fn expiry_of(token: &str) -> i64 {
+    let payload = token.split('.').nth(1).unwrap();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for c in payload.bytes() {
+        let value = alphabet.iter().position(|a| *a == c).unwrap() as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    claims["exp"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_token_is_refused_from_the_instant_it_expires() {
+    let app = TestApp::spawn_with(&[("SACHET_TOKEN_TTL", "2s")]).await;
+    let admin = app.admin().await;
+    let exp = expiry_of(admin.token());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let until = std::time::Duration::from_secs(exp as u64).saturating_sub(now)
+        + std::time::Duration::from_millis(150);
+    tokio::time::sleep(until).await;
+    assert_eq!(
+        status_of(admin.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_outlives_a_cleanup_run_with_another_leeway() {
+    let app =
+        TestApp::spawn_with(&[("SACHET_TOKEN_TTL", "1s"), ("SACHET_TOKEN_LEEWAY", "60s")]).await;
+    let admin = app.admin().await;
+    let victim = app.admin().await;
+    expect_json(
+        admin
+            .post("/users/logout")
+            .json(&json!({"token": victim.token()}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (ok, out) = app.cli(&["cleanup"], "", &[]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        status_of(victim.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn chunk_retries_racing_the_completion_are_accepted() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.create_share("retries").await;
+    let mut tasks = Vec::new();
+    for attempt in 0..3 {
+        for index in 0..6u64 {
+            let admin = admin.clone();
+            let share = share.clone();
+            tasks.push(tokio::spawn(async move {
+                let chunk = vec![b'0' + index as u8; 1000];
+                let _ = attempt;
+                admin
+                    .send_chunk(Method::POST, &share, "u", index, 6, chunk)
+                    .await
+                    .status()
+            }));
+        }
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::CREATED, StatusCode::LOCKED].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    let content: Vec<u8> = (0..6u8).flat_map(|i| vec![b'0' + i; 1000]).collect();
+    assert_eq!(admin.download(&share).await, content);
+}
+
+#[tokio::test]
+async fn a_token_stays_refused_after_a_rename_and_back() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let bob = app.user("bob", &["READ"]).await;
+    expect_json(
+        admin
+            .patch("/users/bob")
+            .json(&json!({"username": "bob2"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    expect_json(
+        admin
+            .patch("/users/bob2")
+            .json(&json!({"username": "bob"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        status_of(bob.get("/whoami")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    app.login("bob", "bobbob").await;
+}
+
+#[tokio::test]
+async fn read_only_fields_sent_as_null_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.create_share("a").await;
+    for field in ["share_id", "locked", "initialized", "create_date"] {
+        let message = expect_error(
+            admin
+                .patch(&share)
+                .json(&json!({field: null}))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(message.contains(field), "{message}");
+    }
+    // A null size is the current value of a share without content.
+    expect_json(
+        admin
+            .patch(&share)
+            .json(&json!({"size": null}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    app.user("carol", &[]).await;
+    expect_error(
+        admin
+            .patch("/users/carol")
+            .json(&json!({"register_date": null}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let body = json!({"username": "dave", "password": "pw", "permissions": [], "register_date": "2001-01-01T00:00:00Z"});
+    expect_error(
+        admin.post("/users").json(&body).send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn commas_stay_verbatim_in_plain_file_names() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.share_with("a,b.txt", b"x").await;
+    let response = admin.get(&format!("{share}/content")).send().await.unwrap();
+    assert_eq!(
+        response.headers()[header::CONTENT_DISPOSITION],
+        "inline; filename=a,b.txt"
+    );
+}
+
+#[tokio::test]
+async fn wrong_methods_name_the_allowed_ones() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.create_share("a").await;
+    let response = admin
+        .request(Method::PATCH, &format!("{share}/content"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::ALLOW], "GET, HEAD, POST, PUT");
+    expect_error(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    let response = admin
+        .request(Method::TRACE, "/users/login")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()[header::ALLOW],
+        "DELETE, GET, HEAD, PATCH, POST, PUT"
+    );
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_malformed() {
+    let app = TestApp::spawn().await;
+    let token = app.admin().await.token().to_owned();
+    let response = app
+        .http
+        .get(format!("{}/whoami", app.base))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::AUTHORIZATION, "Bearer garbage")
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn chunk_numbers_with_spaces_are_not_integers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.create_share("a").await;
+    let form = reqwest::multipart::Form::new()
+        .text("dzuuid", "u")
+        .text("dzchunkindex", " 0")
+        .text("dztotalchunks", "1")
+        .part("upload", reqwest::multipart::Part::bytes(b"x".to_vec()));
+    let response = admin
+        .post(&format!("{share}/content"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::BAD_REQUEST).await;
+}
