@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -91,6 +91,81 @@ impl Store {
         Ok(Store { db })
     }
 
+    /// Creates the database `name` on the server that `server_url` reaches
+    /// (PostgreSQL or MySQL) and returns the URL of the new database. Tests
+    /// use it to work in a database of their own.
+    pub async fn create_database(server_url: &str, name: &str) -> Result<String, StoreError> {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::Config(format!(
+                "invalid database name {name:?}"
+            )));
+        }
+        let admin = Store::connect(server_url).await?;
+        let statement = match Backend::of_url(server_url) {
+            Some(Backend::Postgres) => format!("CREATE DATABASE \"{name}\""),
+            Some(Backend::MySql) => {
+                format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            }
+            _ => {
+                return Err(StoreError::Config(
+                    "only PostgreSQL and MySQL have databases to create".into(),
+                ));
+            }
+        };
+        admin
+            .db
+            .execute_unprepared(&statement)
+            .await
+            .map_err(StoreError::Database)?;
+        admin.close().await;
+        Ok(database_url(server_url, name))
+    }
+
+    /// Drops the database `name` on the server that `server_url` reaches,
+    /// even while connections to it remain.
+    pub async fn drop_database(server_url: &str, name: &str) -> Result<(), StoreError> {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::Config(format!(
+                "invalid database name {name:?}"
+            )));
+        }
+        let admin = Store::connect(server_url).await?;
+        let statement = match Backend::of_url(server_url) {
+            Some(Backend::Postgres) => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            Some(Backend::MySql) => {
+                // MySQL waits for sessions that still use the database; end them.
+                let sessions = admin
+                    .db
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        admin.db.get_database_backend(),
+                        format!(
+                            "SELECT id FROM information_schema.processlist WHERE db = '{name}'"
+                        ),
+                    ))
+                    .await
+                    .map_err(StoreError::Database)?;
+                for session in sessions {
+                    if let Ok(id) = session.try_get_by_index::<u64>(0) {
+                        let _ = admin.db.execute_unprepared(&format!("KILL {id}")).await;
+                    }
+                }
+                format!("DROP DATABASE IF EXISTS `{name}`")
+            }
+            _ => {
+                return Err(StoreError::Config(
+                    "only PostgreSQL and MySQL have databases to drop".into(),
+                ));
+            }
+        };
+        admin
+            .db
+            .execute_unprepared(&statement)
+            .await
+            .map_err(StoreError::Database)?;
+        admin.close().await;
+        Ok(())
+    }
+
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None)
@@ -139,6 +214,19 @@ fn configure_sqlite(options: &mut ConnectOptions) {
 #[cfg(not(feature = "sqlite"))]
 fn configure_sqlite(_options: &mut ConnectOptions) {}
 
+/// `server_url` with its database (the path) replaced by `name`.
+fn database_url(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (server_url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |at| at + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |at| authority_start + at);
+    format!("{}/{name}{query}", &base[..path_start])
+}
+
 /// The URL without its password, for messages.
 fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -167,6 +255,19 @@ mod tests {
         assert_eq!(Backend::of_url("mysql://root@h/db"), Some(Backend::MySql));
         assert_eq!(Backend::of_url("redis://h"), None);
         assert_eq!(Backend::of_url("nothing"), None);
+    }
+
+    #[test]
+    fn database_urls_swap_their_path() {
+        assert_eq!(
+            database_url("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(database_url("mysql://root@h", "x"), "mysql://root@h/x");
+        assert_eq!(
+            database_url("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
     }
 
     #[test]

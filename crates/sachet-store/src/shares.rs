@@ -113,11 +113,17 @@ impl Store {
         let share = share::Entity::find_by_id(id)
             .lock_exclusive()
             .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound("share"))?;
-        if share.locked {
-            return Err(StoreError::Locked);
-        }
+            .await?;
+        let share = match share {
+            Some(share) if !share.locked => share,
+            found => {
+                txn.rollback().await?;
+                return Err(match found {
+                    Some(_) => StoreError::Locked,
+                    None => StoreError::NotFound("share"),
+                });
+            }
+        };
 
         let upload_ids: Vec<Uuid> = upload::Entity::find()
             .select_only()

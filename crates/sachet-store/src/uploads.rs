@@ -100,10 +100,10 @@ impl Store {
             .one(&txn)
             .await?
         else {
-            return Ok(Err(UploadRefusal::Gone));
+            return refuse(txn, UploadRefusal::Gone).await;
         };
         if upload.completing {
-            return Ok(Err(UploadRefusal::Completing));
+            return refuse(txn, UploadRefusal::Completing).await;
         }
 
         let index = chunk.index as i32;
@@ -113,7 +113,7 @@ impl Store {
         let replaced_size = previous.as_ref().map_or(0, |row| row.size.max(0) as u64);
         let others = (upload.received_bytes.max(0) as u64).saturating_sub(replaced_size);
         if others.saturating_add(chunk.size) > max_total {
-            return Ok(Err(UploadRefusal::TooLarge));
+            return refuse(txn, UploadRefusal::TooLarge).await;
         }
 
         let row = upload_chunk::ActiveModel {
@@ -223,13 +223,15 @@ impl Store {
             .one(&txn)
             .await?
         else {
-            return Ok(Err(UploadRefusal::ShareMissing));
+            return refuse(txn, UploadRefusal::ShareMissing).await;
         };
         match rule {
             SwitchRule::FirstUpload if current.initialized => {
-                return Ok(Err(UploadRefusal::AlreadyInitialized));
+                return refuse(txn, UploadRefusal::AlreadyInitialized).await;
             }
-            SwitchRule::Replace if current.locked => return Ok(Err(UploadRefusal::ShareLocked)),
+            SwitchRule::Replace if current.locked => {
+                return refuse(txn, UploadRefusal::ShareLocked).await;
+            }
             _ => {}
         }
 
@@ -326,6 +328,14 @@ fn content_date(current: &share::Model) -> chrono::DateTime<chrono::Utc> {
         .content_date
         .map_or(now, |previous| previous.div_euclid(1_000_000) + 1);
     chrono::DateTime::from_timestamp(now.max(after_previous), 0).unwrap_or_default()
+}
+
+/// Ends a transaction without a change and answers the refusal. Rolling
+/// back at once releases row locks that a dropped transaction would keep
+/// until its connection is used again.
+async fn refuse<T>(txn: sea_orm::DatabaseTransaction, refusal: UploadRefusal) -> Refusable<T> {
+    txn.rollback().await?;
+    Ok(Err(refusal))
 }
 
 fn check_total(found: upload::Model, total_chunks: u32) -> Result<UploadRecord, UploadRefusal> {

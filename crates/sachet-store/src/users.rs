@@ -113,6 +113,7 @@ impl Store {
             .await?;
         let result = user::Entity::delete_by_id(uuid_of(id)).exec(&txn).await?;
         if result.rows_affected == 0 {
+            txn.rollback().await?;
             return Err(StoreError::NotFound("user"));
         }
         txn.commit().await?;

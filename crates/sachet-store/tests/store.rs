@@ -1,5 +1,6 @@
 //! The store's guarantees, checked on a real database: SQLite in a
-//! temporary folder.
+//! temporary folder, or a fresh database on the server that
+//! `SACHET_TEST_DATABASE_URL` names (PostgreSQL or MySQL).
 
 #![allow(
     clippy::unwrap_used,
@@ -11,9 +12,48 @@ use sachet_store::{
     Chunk, ContentSwitch, PageRequest, Store, StoreError, SwitchRule, UploadRefusal,
 };
 
-async fn store() -> (Store, tempfile::TempDir) {
+/// Where a test keeps its data: a temporary folder, or a database of its
+/// own that is dropped when the test ends.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    database: Option<(String, String)>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.database.take() else {
+            return;
+        };
+        // Dropping runs inside the test's runtime, which cannot block: a
+        // thread of its own does the asynchronous work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime
+                .block_on(Store::drop_database(&server, &name))
+                .map_err(std::io::Error::other)
+        })
+        .join();
+    }
+}
+
+async fn store() -> (Store, Scratch) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let mut database = None;
+    let url = match std::env::var("SACHET_TEST_DATABASE_URL") {
+        Ok(server) => {
+            let name = format!("sachet_store_{}", uuid::Uuid::new_v4().simple());
+            let url = Store::create_database(&server, &name).await.unwrap();
+            database = Some((server, name));
+            url
+        }
+        Err(_) => format!("sqlite://{}", dir.path().join("test.db").display()),
+    };
+    let dir = Scratch {
+        _dir: dir,
+        database,
+    };
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     // Migrating twice is harmless.
@@ -319,7 +359,7 @@ async fn an_unknown_or_uncompiled_backend_is_a_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("unsupported database URL"), "{err}");
-    if !cfg!(feature = "postgres") {
+    if !cfg!(feature = "postgres") && std::env::var("SACHET_TEST_DATABASE_URL").is_err() {
         let err = Store::connect("postgres://u@127.0.0.1/db")
             .await
             .unwrap_err()
