@@ -77,6 +77,27 @@ impl FsBlobStore {
         sync_dir(parent).await;
         Ok(written)
     }
+    /// Joins `parts` into one new blob `dest` and returns its length.
+    async fn join(&self, dest: &BlobKey, parts: &[(BlobKey, u64)]) -> Result<u64, BlobError> {
+        let sources: Vec<(PathBuf, &BlobKey)> = parts
+            .iter()
+            .map(|(part, _)| (self.path_of(part), part))
+            .collect();
+        self.write_atomically(dest, async move |file: &mut File| {
+            let mut written = 0u64;
+            for (source, part) in &sources {
+                let mut input = File::open(source).await.map_err(|err| match err.kind() {
+                    io::ErrorKind::NotFound => BlobError::NotFound((*part).clone()),
+                    _ => BlobError::Storage(err),
+                })?;
+                written += tokio::io::copy(&mut input, file)
+                    .await
+                    .map_err(BlobError::Storage)?;
+            }
+            Ok(written)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -114,24 +135,14 @@ impl BlobStore for FsBlobStore {
         Ok(stream)
     }
 
-    async fn join(&self, dest: &BlobKey, parts: &[BlobKey]) -> Result<u64, BlobError> {
-        let sources: Vec<PathBuf> = parts.iter().map(|part| self.path_of(part)).collect();
-        self.write_atomically(dest, async move |file: &mut File| {
-            let mut written = 0u64;
-            for (source, part) in sources.iter().zip(parts) {
-                let mut input = File::open(source).await.map_err(|err| match err.kind() {
-                    io::ErrorKind::NotFound => BlobError::NotFound(part.clone()),
-                    _ => BlobError::Storage(err),
-                })?;
-                written += tokio::io::copy(&mut input, file)
-                    .await
-                    .map_err(BlobError::Storage)?;
-            }
-            Ok(written)
-        })
-        .await
+    async fn assemble(
+        &self,
+        dest: &BlobKey,
+        parts: &[(BlobKey, u64)],
+    ) -> Result<Vec<(BlobKey, u64)>, BlobError> {
+        let size = self.join(dest, parts).await?;
+        Ok(vec![(dest.clone(), size)])
     }
-
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
         match fs::remove_file(self.path_of(key)).await {
             Ok(()) => Ok(()),
@@ -310,10 +321,11 @@ mod tests {
         store.put(&a, bytes_stream(vec![b"first-"])).await.unwrap();
         store.put(&b, bytes_stream(vec![b"second"])).await.unwrap();
         let joined = BlobKey::new_content();
-        assert_eq!(
-            store.join(&joined, &[b.clone(), a.clone()]).await.unwrap(),
-            12
-        );
+        let parts = store
+            .assemble(&joined, &[(b.clone(), 6), (a.clone(), 6)])
+            .await
+            .unwrap();
+        assert_eq!(parts, vec![(joined.clone(), 12)]);
         assert_eq!(read_all(&store, &joined, None).await, b"secondfirst-");
     }
 

@@ -53,9 +53,17 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// within the blob).
     async fn get(&self, key: &BlobKey, range: Option<Range<u64>>) -> Result<ByteStream, BlobError>;
 
-    /// Stores under `dest` the concatenation of `parts`, in order, and returns
-    /// its length. Atomic like [`BlobStore::put`].
-    async fn join(&self, dest: &BlobKey, parts: &[BlobKey]) -> Result<u64, BlobError>;
+    /// Makes one content of `parts` (blobs and their lengths), in order, and
+    /// returns the blobs that hold it from now on. A store that reads parts
+    /// in place returns them as they are, in no time whatever their size; one
+    /// that prefers whole blobs joins them into `dest` (atomically, like
+    /// [`BlobStore::put`]). Parts it does not return are the caller's to
+    /// remove once the content is recorded.
+    async fn assemble(
+        &self,
+        dest: &BlobKey,
+        parts: &[(BlobKey, u64)],
+    ) -> Result<Vec<(BlobKey, u64)>, BlobError>;
 
     /// Removes a blob; removing a missing blob succeeds.
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;

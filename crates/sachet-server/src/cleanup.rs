@@ -41,6 +41,8 @@ pub struct CleanupReport {
     pub shares: u64,
     /// Revocations of expired tokens.
     pub revocations: u64,
+    /// Blobs of replaced or deleted content, past their grace period.
+    pub doomed_blobs: u64,
     /// Leftovers of interrupted blob writes.
     pub incomplete_blobs: u64,
     /// Blobs no share or chunk referred to.
@@ -52,8 +54,13 @@ impl std::fmt::Display for CleanupReport {
         write!(
             f,
             "removed {} abandoned uploads, {} empty shares, {} expired revocations, \
-             {} interrupted blob writes and {} orphan blobs",
-            self.uploads, self.shares, self.revocations, self.incomplete_blobs, self.orphan_blobs
+             {} blobs of replaced content, {} interrupted blob writes and {} orphan blobs",
+            self.uploads,
+            self.shares,
+            self.revocations,
+            self.doomed_blobs,
+            self.incomplete_blobs,
+            self.orphan_blobs
         )
     }
 }
@@ -94,7 +101,7 @@ impl AppState {
             .stale_empty_shares(before(policy.empty_share))
             .await?
         {
-            match self.store.delete_share(share).await {
+            match self.store.delete_share(share, self.doom_time()).await {
                 Ok(blobs) => {
                     self.remove_blobs(blobs).await;
                     report.shares += 1;
@@ -113,8 +120,29 @@ impl AppState {
             .blobs
             .purge_incomplete(before(policy.orphan_grace))
             .await?;
+        report.doomed_blobs = self.remove_doomed_blobs(now).await?;
         report.orphan_blobs = self.sweep_orphans(before(policy.orphan_grace)).await?;
         Ok(report)
+    }
+
+    async fn remove_doomed_blobs(&self, now: chrono::DateTime<Utc>) -> Result<u64, CleanupError> {
+        let mut removed = 0;
+        loop {
+            let due = self.store.due_doomed_blobs(now, SWEEP_BATCH as u64).await?;
+            if due.is_empty() {
+                return Ok(removed);
+            }
+            for key in &due {
+                match sachet_blob::BlobKey::parse(key) {
+                    Ok(key) => self.blobs.delete(&key).await?,
+                    Err(err) => {
+                        tracing::warn!(blob = %key, error = %err, "forgetting an invalid doomed key")
+                    }
+                }
+            }
+            self.store.forget_doomed_blobs(&due).await?;
+            removed += due.len() as u64;
+        }
     }
 
     async fn sweep_orphans(&self, cutoff: chrono::DateTime<Utc>) -> Result<u64, CleanupError> {

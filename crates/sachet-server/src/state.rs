@@ -24,6 +24,9 @@ pub struct Limits {
     pub token_leeway: Duration,
     /// Whether a password change revokes the user's existing tokens.
     pub revoke_tokens_on_password_change: bool,
+    /// How long blobs that content no longer needs stay for readers still
+    /// streaming them.
+    pub blob_grace: Duration,
     /// Failed logins allowed per username.
     pub logins_per_user: LoginLimit,
     /// Failed logins allowed per client address.
@@ -39,6 +42,7 @@ impl Default for Limits {
             max_per_page: 100,
             token_leeway: Duration::ZERO,
             revoke_tokens_on_password_change: false,
+            blob_grace: Duration::from_secs(3600),
             logins_per_user: LoginLimit {
                 max_failures: 10,
                 window: Duration::from_secs(15 * 60),

@@ -2,7 +2,7 @@
 //! store with its limits enforced as bytes arrive, recorded against its
 //! upload, and the upload completed once every index is present.
 
-use std::io;
+use std::{collections::HashSet, io};
 
 use futures_util::StreamExt;
 use poem::{Body, Request, RequestBody};
@@ -439,12 +439,12 @@ impl AppState {
         }
         let parts = chunks
             .iter()
-            .map(|chunk| BlobKey::parse(&chunk.blob_key))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|chunk| Ok((BlobKey::parse(&chunk.blob_key)?, chunk.size)))
+            .collect::<Result<Vec<_>, BlobError>>()?;
 
         let content = BlobKey::new_content();
-        let size = match self.blobs.join(&content, &parts).await {
-            Ok(size) => size,
+        let assembled = match self.blobs.assemble(&content, &parts).await {
+            Ok(assembled) => assembled,
             // The share was deleted, with its chunks, while they were joined.
             Err(BlobError::NotFound(_)) if self.store.share(upload.share_id).await?.is_none() => {
                 return Err(ApiError::no_share());
@@ -452,32 +452,43 @@ impl AppState {
             Err(err) => return Err(err.into()),
         };
         let switch = ContentSwitch {
-            blob_key: content.to_string(),
-            size,
+            parts: assembled
+                .iter()
+                .map(|(key, size)| (key.to_string(), *size))
+                .collect(),
         };
-        let switched = match self.store.complete_upload(upload, rule, &switch).await {
-            Ok(switched) => switched,
-            Err(err) => {
-                self.remove_blobs([content.to_string()]).await;
-                return Err(err.into());
-            }
-        };
-        let chunk_blobs = chunks.into_iter().map(|chunk| chunk.blob_key);
+        let chunk_keys: HashSet<String> = chunks.into_iter().map(|chunk| chunk.blob_key).collect();
+        let part_keys: HashSet<String> = switch.parts.iter().map(|(key, _)| key.clone()).collect();
+        // Blobs the store made for the content, and chunks it no longer needs.
+        let created: Vec<String> = part_keys.difference(&chunk_keys).cloned().collect();
+        let leftovers: Vec<String> = chunk_keys.difference(&part_keys).cloned().collect();
+
+        let switched = self
+            .store
+            .complete_upload(upload, rule, &switch, self.doom_time())
+            .await;
         match switched {
-            Ok(previous) => {
-                tracing::info!(share.id = %upload.share_id, size, "upload completed");
-                self.remove_blobs(previous.into_iter().chain(chunk_blobs))
-                    .await;
+            Ok(Ok(())) => {
+                tracing::info!(share.id = %upload.share_id, size = switch.size(), "upload completed");
+                self.remove_blobs(leftovers).await;
                 Ok(ChunkOutcome::Completed)
             }
-            Err(refusal) => {
-                self.remove_blobs(std::iter::once(content.to_string()))
-                    .await;
+            Ok(Err(refusal)) => {
+                self.remove_blobs(created).await;
                 let discarded = self.store.discard_upload(upload.id).await?;
                 self.remove_blobs(discarded).await;
                 Err(refusal_error(refusal, &self.limits))
             }
+            Err(err) => {
+                self.remove_blobs(created).await;
+                Err(err.into())
+            }
         }
+    }
+
+    /// Until when blobs that content no longer needs are kept for readers.
+    pub fn doom_time(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::from_std(self.limits.blob_grace).unwrap_or_default()
     }
 }
 

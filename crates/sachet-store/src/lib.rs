@@ -6,6 +6,7 @@
 //! store); here a share only knows the key of its current blob.
 
 mod connect;
+mod content;
 mod entity;
 mod error;
 mod logins;
@@ -22,8 +23,8 @@ pub use connect::{Backend, Store};
 pub use error::StoreError;
 pub use logins::LoginLimit;
 pub use records::{
-    Chunk, ChunkReceipt, ContentSwitch, Page, PageRequest, ShareRecord, ShareUpdate, SwitchRule,
-    UploadRecord, UserRecord, UserUpdate,
+    Chunk, ChunkReceipt, ContentPart, ContentSwitch, Page, PageRequest, ShareRecord, ShareUpdate,
+    SwitchRule, UploadRecord, UserRecord, UserUpdate,
 };
 pub use time::{from_micros, to_micros};
 pub use uploads::{Refusable, UploadRefusal};

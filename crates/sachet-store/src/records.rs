@@ -50,8 +50,8 @@ pub struct ShareRecord {
     pub locked: bool,
     /// When the share was created.
     pub create_date: DateTime<Utc>,
-    /// The blob holding the current content.
-    pub blob_key: Option<String>,
+    /// The current content, made of the parts in the store.
+    pub content_id: Option<Uuid>,
     /// Bytes of the current content.
     pub size: Option<u64>,
     /// When the current content was completed.
@@ -136,11 +136,28 @@ pub enum SwitchRule {
     Replace,
 }
 
-/// The new content a completed upload switches a share to.
+/// The new content a completed upload switches a share to: blobs whose
+/// bytes, in order, are the content.
 #[derive(Clone, Debug)]
 pub struct ContentSwitch {
-    /// The blob holding the joined chunks.
+    /// Each part's blob and length.
+    pub parts: Vec<(String, u64)>,
+}
+
+impl ContentSwitch {
+    /// Bytes of the whole content.
+    pub fn size(&self) -> u64 {
+        self.parts.iter().map(|(_, size)| size).sum()
+    }
+}
+
+/// One part of a content: a blob and where its bytes fall in the content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentPart {
+    /// The blob holding the part.
     pub blob_key: String,
-    /// Its length in bytes.
-    pub size: u64,
+    /// Where the part starts in the content.
+    pub start: u64,
+    /// Where the part ends in the content (exclusive).
+    pub end: u64,
 }

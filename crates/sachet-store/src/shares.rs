@@ -8,6 +8,7 @@ use sea_orm::{
 
 use crate::{
     Page, PageRequest, ShareRecord, ShareUpdate, Store, StoreError,
+    content::doom_content,
     entity::{share, upload, upload_chunk, user},
     time::{from_micros, now, to_micros},
     users::{user_id_of, uuid_of},
@@ -28,7 +29,7 @@ impl Store {
             initialized: false,
             locked: false,
             create_date: to_micros(now()),
-            blob_key: None,
+            content_id: None,
             size: None,
             content_date: None,
         };
@@ -106,9 +107,14 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an unlocked share with its uploads. Returns the blobs that no
-    /// longer belong to anything, for the caller to remove.
-    pub async fn delete_share(&self, id: Uuid) -> Result<Vec<String>, StoreError> {
+    /// Deletes an unlocked share with its uploads. Its content's blobs are
+    /// doomed until `delete_after`; the chunks of unfinished uploads are
+    /// returned, for the caller to remove now.
+    pub async fn delete_share(
+        &self,
+        id: Uuid,
+        delete_after: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StoreError> {
         let txn = self.write_transaction().await?;
         let share = share::Entity::find_by_id(id)
             .lock_exclusive()
@@ -132,14 +138,16 @@ impl Store {
             .into_tuple()
             .all(&txn)
             .await?;
-        let mut blobs: Vec<String> = upload_chunk::Entity::find()
+        let blobs: Vec<String> = upload_chunk::Entity::find()
             .select_only()
             .column(upload_chunk::Column::BlobKey)
             .filter(upload_chunk::Column::UploadId.is_in(upload_ids.clone()))
             .into_tuple()
             .all(&txn)
             .await?;
-        blobs.extend(share.blob_key);
+        if let Some(content) = share.content_id {
+            doom_content(&txn, content, delete_after).await?;
+        }
 
         upload_chunk::Entity::delete_many()
             .filter(upload_chunk::Column::UploadId.is_in(upload_ids))
@@ -200,7 +208,7 @@ fn share_record((share, owner): (share::Model, Option<user::Model>)) -> ShareRec
         initialized: share.initialized,
         locked: share.locked,
         create_date: from_micros(share.create_date),
-        blob_key: share.blob_key,
+        content_id: share.content_id,
         size: share.size.map(|size| size.max(0) as u64),
         content_date: share.content_date.map(from_micros),
     }

@@ -14,7 +14,8 @@ use sea_orm::{
 
 use crate::{
     Chunk, ChunkReceipt, ContentSwitch, Store, StoreError, SwitchRule, UploadRecord,
-    entity::{share, upload, upload_chunk},
+    content::{doom_content, insert_parts},
+    entity::{content_part, doomed_blob, share, upload, upload_chunk},
     time::{now, to_micros},
 };
 
@@ -208,15 +209,16 @@ impl Store {
         Ok(Some((upload_record(found), indexes)))
     }
 
-    /// Switches the share to the joined content of a claimed upload and
-    /// forgets the upload, in one transaction. Returns the share's previous
-    /// blob, for the caller to remove.
+    /// Switches the share to the new content of a claimed upload and forgets
+    /// the upload, in one transaction. The previous content's blobs are
+    /// doomed until `delete_after`, for readers still streaming them.
     pub async fn complete_upload(
         &self,
         upload: &UploadRecord,
         rule: SwitchRule,
         content: &ContentSwitch,
-    ) -> Refusable<Option<String>> {
+        delete_after: chrono::DateTime<chrono::Utc>,
+    ) -> Refusable<()> {
         let txn = self.write_transaction().await?;
         let Some(current) = share::Entity::find_by_id(upload.share_id)
             .lock_exclusive()
@@ -235,12 +237,14 @@ impl Store {
             _ => {}
         }
 
+        let content_id = Uuid::new_v4();
+        insert_parts(&txn, content_id, content).await?;
+        if let Some(previous) = current.content_id {
+            doom_content(&txn, previous, delete_after).await?;
+        }
         share::Entity::update_many()
-            .col_expr(
-                share::Column::BlobKey,
-                Expr::value(content.blob_key.clone()),
-            )
-            .col_expr(share::Column::Size, Expr::value(content.size as i64))
+            .col_expr(share::Column::ContentId, Expr::value(content_id))
+            .col_expr(share::Column::Size, Expr::value(content.size() as i64))
             .col_expr(
                 share::Column::ContentDate,
                 Expr::value(to_micros(content_date(&current))),
@@ -251,7 +255,7 @@ impl Store {
             .await?;
         delete_upload_rows(&txn, upload.id).await?;
         txn.commit().await?;
-        Ok(Ok(current.blob_key))
+        Ok(Ok(()))
     }
 
     /// Forgets an upload. Returns its chunk blobs, for the caller to remove.
@@ -283,18 +287,23 @@ impl Store {
             .await?)
     }
 
-    /// Which of `keys` a share or a chunk still refers to.
+    /// Which of `keys` a content, a chunk or the doomed list still refers to.
     pub async fn referenced_blobs(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut found: Vec<String> = share::Entity::find()
+        let mut found: Vec<String> = content_part::Entity::find()
             .select_only()
-            .column(share::Column::BlobKey)
-            .filter(share::Column::BlobKey.is_in(keys.iter().cloned()))
-            .into_tuple::<Option<String>>()
+            .column(content_part::Column::BlobKey)
+            .filter(content_part::Column::BlobKey.is_in(keys.iter().cloned()))
+            .into_tuple()
             .all(&self.db)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+            .await?;
+        let doomed: Vec<String> = doomed_blob::Entity::find()
+            .select_only()
+            .column(doomed_blob::Column::BlobKey)
+            .filter(doomed_blob::Column::BlobKey.is_in(keys.iter().cloned()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        found.extend(doomed);
         let chunks: Vec<String> = upload_chunk::Entity::find()
             .select_only()
             .column(upload_chunk::Column::BlobKey)

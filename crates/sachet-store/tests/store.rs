@@ -9,7 +9,7 @@
 
 use sachet_core::PermissionSet;
 use sachet_store::{
-    Chunk, ContentSwitch, PageRequest, Store, StoreError, SwitchRule, UploadRefusal,
+    Chunk, ContentPart, ContentSwitch, PageRequest, Store, StoreError, SwitchRule, UploadRefusal,
 };
 
 /// Where a test keeps its data: a temporary folder, or a database of its
@@ -41,14 +41,17 @@ impl Drop for Scratch {
 async fn store() -> (Store, Scratch) {
     let dir = tempfile::tempdir().unwrap();
     let mut database = None;
-    let url = match std::env::var("SACHET_TEST_DATABASE_URL") {
-        Ok(server) => {
+    let url = match std::env::var("SACHET_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(server) => {
             let name = format!("sachet_store_{}", uuid::Uuid::new_v4().simple());
             let url = Store::create_database(&server, &name).await.unwrap();
             database = Some((server, name));
             url
         }
-        Err(_) => format!("sqlite://{}", dir.path().join("test.db").display()),
+        None => format!("sqlite://{}", dir.path().join("test.db").display()),
     };
     let dir = Scratch {
         _dir: dir,
@@ -59,6 +62,11 @@ async fn store() -> (Store, Scratch) {
     // Migrating twice is harmless.
     store.migrate().await.unwrap();
     (store, dir)
+}
+
+/// When doomed blobs of a test may go: an hour from now.
+fn soon() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::hours(1)
 }
 
 fn chunk(index: u32, size: u64) -> Chunk {
@@ -206,21 +214,26 @@ async fn one_claim_wins_and_chunks_freeze_while_completing() {
     assert!(store.claim_upload(upload.id).await.unwrap());
 
     let switch = ContentSwitch {
-        blob_key: "content/a".into(),
-        size: 1,
+        parts: vec![("content/a".into(), 1)],
     };
-    let previous = store
-        .complete_upload(&upload, SwitchRule::FirstUpload, &switch)
+    store
+        .complete_upload(&upload, SwitchRule::FirstUpload, &switch, soon())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(previous, None);
     let share = store.share(share.id).await.unwrap().unwrap();
     assert!(share.initialized);
-    assert_eq!(
-        (share.blob_key.as_deref(), share.size),
-        (Some("content/a"), Some(1))
-    );
+    assert_eq!(share.size, Some(1));
+    let parts = store
+        .content_parts(share.content_id.unwrap(), 0..1)
+        .await
+        .unwrap();
+    let expected = ContentPart {
+        blob_key: "content/a".into(),
+        start: 0,
+        end: 1,
+    };
+    assert_eq!(parts, [expected]);
     // The upload is gone with its chunks.
     assert!(store.upload_chunks(upload.id).await.unwrap().is_empty());
     assert_eq!(
@@ -237,45 +250,50 @@ async fn one_claim_wins_and_chunks_freeze_while_completing() {
 async fn switches_respect_their_rule() {
     let (store, _dir) = store().await;
     let share = store.create_share(None, None).await.unwrap();
-    let switch = |key: &str| ContentSwitch {
-        blob_key: key.into(),
-        size: 1,
+    let one_content = ContentSwitch {
+        parts: vec![("content/one".into(), 1)],
+    };
+    let two_content = ContentSwitch {
+        parts: vec![("content/two".into(), 1)],
     };
     let one = store
         .open_upload(share.id, "one", 1)
         .await
         .unwrap()
         .unwrap();
-    store
-        .complete_upload(&one, SwitchRule::FirstUpload, &switch("content/one"))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = store.complete_upload(&one, SwitchRule::FirstUpload, &one_content, soon());
+    first.await.unwrap().unwrap();
 
     let two = store
         .open_upload(share.id, "two", 1)
         .await
         .unwrap()
         .unwrap();
-    let refused = store
-        .complete_upload(&two, SwitchRule::FirstUpload, &switch("content/two"))
-        .await
-        .unwrap();
-    assert_eq!(refused.unwrap_err(), UploadRefusal::AlreadyInitialized);
+    let again = store.complete_upload(&two, SwitchRule::FirstUpload, &two_content, soon());
+    assert_eq!(
+        again.await.unwrap().unwrap_err(),
+        UploadRefusal::AlreadyInitialized
+    );
 
     store.set_locked(share.id, true).await.unwrap();
-    let refused = store
-        .complete_upload(&two, SwitchRule::Replace, &switch("content/two"))
-        .await
-        .unwrap();
-    assert_eq!(refused.unwrap_err(), UploadRefusal::ShareLocked);
+    let locked = store.complete_upload(&two, SwitchRule::Replace, &two_content, soon());
+    assert_eq!(
+        locked.await.unwrap().unwrap_err(),
+        UploadRefusal::ShareLocked
+    );
     store.set_locked(share.id, false).await.unwrap();
-    let previous = store
-        .complete_upload(&two, SwitchRule::Replace, &switch("content/two"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(previous.as_deref(), Some("content/one"));
+    let replace = store.complete_upload(&two, SwitchRule::Replace, &two_content, soon());
+    replace.await.unwrap().unwrap();
+
+    // The replaced content's blob waits out its grace period, still referenced.
+    let keys = ["content/one".to_owned()];
+    assert_eq!(store.referenced_blobs(&keys).await.unwrap(), keys);
+    let now = chrono::Utc::now();
+    assert!(store.due_doomed_blobs(now, 10).await.unwrap().is_empty());
+    let later = now + chrono::Duration::hours(2);
+    assert_eq!(store.due_doomed_blobs(later, 10).await.unwrap(), keys);
+    store.forget_doomed_blobs(&keys).await.unwrap();
+    assert!(store.referenced_blobs(&keys).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -290,14 +308,14 @@ async fn deleting_a_share_returns_every_blob_it_held() {
         .unwrap();
     store.set_locked(share.id, true).await.unwrap();
     assert!(matches!(
-        store.delete_share(share.id).await,
+        store.delete_share(share.id, soon()).await,
         Err(StoreError::Locked)
     ));
     store.set_locked(share.id, false).await.unwrap();
-    let blobs = store.delete_share(share.id).await.unwrap();
+    let blobs = store.delete_share(share.id, soon()).await.unwrap();
     assert_eq!(blobs, ["chunks/0-1"]);
     assert!(matches!(
-        store.delete_share(share.id).await,
+        store.delete_share(share.id, soon()).await,
         Err(StoreError::NotFound("share"))
     ));
     assert!(
@@ -325,6 +343,55 @@ async fn deleting_a_user_leaves_its_shares_without_owner() {
         store.delete_user(alice.id).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+#[tokio::test]
+async fn content_parts_cover_the_range_asked_for() {
+    let (store, _dir) = store().await;
+    let share = store.create_share(None, None).await.unwrap();
+    let upload = store.open_upload(share.id, "u", 3).await.unwrap().unwrap();
+    let parts = vec![
+        ("a".to_owned(), 10),
+        ("b".to_owned(), 0),
+        ("c".to_owned(), 5),
+    ];
+    store
+        .complete_upload(
+            &upload,
+            SwitchRule::FirstUpload,
+            &ContentSwitch { parts },
+            soon(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let content = store
+        .share(share.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .content_id
+        .unwrap();
+    let keys = |range| {
+        let store = store.clone();
+        async move {
+            let parts = store.content_parts(content, range).await.unwrap();
+            parts
+                .into_iter()
+                .map(|p| (p.blob_key, p.start, p.end))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        keys(0..15).await,
+        [("a".into(), 0, 10), ("c".into(), 10, 15)]
+    );
+    assert_eq!(
+        keys(9..11).await,
+        [("a".into(), 0, 10), ("c".into(), 10, 15)]
+    );
+    assert_eq!(keys(10..11).await, [("c".into(), 10, 15)]);
+    assert_eq!(keys(0..10).await, [("a".into(), 0, 10)]);
 }
 
 #[tokio::test]

@@ -70,6 +70,7 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         max_per_page: config.max_per_page.max(1),
         token_leeway: config.token_leeway,
         revoke_tokens_on_password_change: config.revoke_tokens_on_password_change,
+        blob_grace: config.orphan_grace,
         logins_per_user: LoginLimit {
             max_failures: config.login_max_failures,
             window: config.login_window,

@@ -1,6 +1,7 @@
 //! The content of shares: chunked uploads, and downloads with ranges and
 //! conditional requests.
 
+use futures_util::{StreamExt, TryStreamExt};
 use poem::web::Data;
 use poem::{
     Body, IntoResponse, Response,
@@ -296,12 +297,12 @@ impl ContentApi {
     ) -> Result<Download, ApiError> {
         state.caller(auth, needs(Permission::Read)).await?;
         let share = state.find_share(id).await?;
-        let (Some(blob_key), Some(size), Some(completed)) =
-            (&share.blob_key, share.size, share.content_date)
+        let (Some(content), Some(size), Some(completed)) =
+            (share.content_id, share.size, share.content_date)
         else {
             return Err(ApiError::not_found("Share has no content yet."));
         };
-        let validators = Validators::new(blob_key, completed, chrono::Utc::now());
+        let validators = Validators::new(&content.to_string(), completed, chrono::Utc::now());
 
         let not_modified = match (&conditions.if_none_match, &conditions.if_modified_since) {
             (Some(tags), _) => validators.matches_none_match(tags),
@@ -320,10 +321,9 @@ impl ContentApi {
             (Some(range), _) => range::parse(range, size),
             (None, _) => RangeRequest::Whole,
         };
-        let key = BlobKey::parse(blob_key)?;
         let body = |range| async move {
             match with_body {
-                true => state.blobs.get(&key, range).await.map(Some),
+                true => state.content_stream(content, range).await.map(Some),
                 false => Ok(None),
             }
         };
@@ -331,16 +331,58 @@ impl ContentApi {
             RangeRequest::Whole => Download::Whole {
                 headers,
                 size,
-                body: body(None).await?,
+                body: body(0..size).await?,
             },
             RangeRequest::Partial(range) => Download::Partial {
                 headers,
                 size,
-                body: body(Some(range.clone())).await?,
+                body: body(range.clone()).await?,
                 range,
             },
             RangeRequest::Unsatisfiable => Download::Unsatisfiable { size },
         })
+    }
+}
+
+impl AppState {
+    /// The bytes `range` of a content, streamed part after part. The first
+    /// part opens before the answer starts, so that a missing blob is still
+    /// an error status; later parts open as the stream reaches them.
+    async fn content_stream(
+        &self,
+        content: uuid::Uuid,
+        range: std::ops::Range<u64>,
+    ) -> Result<ByteStream, ApiError> {
+        if range.is_empty() {
+            return Ok(futures_util::stream::empty().boxed());
+        }
+        let mut pieces = Vec::new();
+        for part in self.store.content_parts(content, range.clone()).await? {
+            let start = range.start.max(part.start) - part.start;
+            let end = range.end.min(part.end) - part.start;
+            if start < end {
+                pieces.push((BlobKey::parse(&part.blob_key)?, start..end));
+            }
+        }
+        let mut pieces = pieces.into_iter();
+        let Some((key, first)) = pieces.next() else {
+            tracing::error!(content = %content, "a content has no parts for a range within it");
+            return Err(ApiError::internal());
+        };
+        let head = self.blobs.get(&key, Some(first)).await?;
+        let blobs = self.blobs.clone();
+        let tail = futures_util::stream::iter(pieces)
+            .then(move |(key, part_range)| {
+                let blobs = blobs.clone();
+                async move {
+                    blobs
+                        .get(&key, Some(part_range))
+                        .await
+                        .map_err(std::io::Error::other)
+                }
+            })
+            .try_flatten();
+        Ok(head.chain(tail).boxed())
     }
 }
 

@@ -353,7 +353,7 @@ impl ShareApi {
     ) -> Result<Json<Success>, Fails<DeleteShareErrors>> {
         state.caller(&auth, needs(Permission::Delete)).await?;
         let id = id.0.get()?;
-        let blobs = state.store.delete_share(id).await?;
+        let blobs = state.store.delete_share(id, state.doom_time()).await?;
         tracing::info!(share.id = %id, "share deleted");
         state.remove_blobs(blobs).await;
         Ok(Json(Success::new()))

@@ -12,7 +12,8 @@ pub struct Model {
     pub initialized: bool,
     pub locked: bool,
     pub create_date: i64,
-    pub blob_key: Option<String>,
+    /// The current content, whose parts are in `content_parts`.
+    pub content_id: Option<Uuid>,
     pub size: Option<i64>,
     pub content_date: Option<i64>,
 }

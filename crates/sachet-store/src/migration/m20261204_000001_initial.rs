@@ -27,9 +27,26 @@ enum Shares {
     Initialized,
     Locked,
     CreateDate,
-    BlobKey,
+    ContentId,
     Size,
     ContentDate,
+}
+
+#[derive(DeriveIden)]
+enum ContentParts {
+    Table,
+    ContentId,
+    PartIndex,
+    BlobKey,
+    StartOffset,
+    EndOffset,
+}
+
+#[derive(DeriveIden)]
+enum DoomedBlobs {
+    Table,
+    BlobKey,
+    DeleteAfter,
 }
 
 #[derive(DeriveIden)]
@@ -133,7 +150,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Shares::Initialized).boolean().not_null())
                     .col(ColumnDef::new(Shares::Locked).boolean().not_null())
                     .col(ColumnDef::new(Shares::CreateDate).big_integer().not_null())
-                    .col(ColumnDef::new(Shares::BlobKey).string_len(255).null())
+                    .col(ColumnDef::new(Shares::ContentId).uuid().null())
                     .col(ColumnDef::new(Shares::Size).big_integer().null())
                     .col(ColumnDef::new(Shares::ContentDate).big_integer().null())
                     .foreign_key(
@@ -157,11 +174,57 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                table(manager, ContentParts::Table)
+                    .col(ColumnDef::new(ContentParts::ContentId).uuid().not_null())
+                    .col(ColumnDef::new(ContentParts::PartIndex).integer().not_null())
+                    .col(
+                        ColumnDef::new(ContentParts::BlobKey)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ContentParts::StartOffset)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ContentParts::EndOffset)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(ContentParts::ContentId)
+                            .col(ContentParts::PartIndex),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
-                    .name("shares_by_blob_key")
-                    .table(Shares::Table)
-                    .col(Shares::BlobKey)
+                    .name("content_parts_by_blob_key")
+                    .table(ContentParts::Table)
+                    .col(ContentParts::BlobKey)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                table(manager, DoomedBlobs::Table)
+                    .col(
+                        ColumnDef::new(DoomedBlobs::BlobKey)
+                            .string_len(255)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(DoomedBlobs::DeleteAfter)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -337,6 +400,8 @@ impl MigrationTrait for Migration {
         for table in [
             UploadChunks::Table.into_iden(),
             Uploads::Table.into_iden(),
+            ContentParts::Table.into_iden(),
+            DoomedBlobs::Table.into_iden(),
             Shares::Table.into_iden(),
             Revocations::Table.into_iden(),
             LoginFailures::Table.into_iden(),

@@ -1,5 +1,6 @@
 //! Downloads: ranges, validators, headers.
 
+use futures_util::StreamExt;
 use reqwest::{StatusCode, header};
 
 use crate::support::{TestApp, expect_error, expect_json};
@@ -227,4 +228,32 @@ async fn shares_without_content_have_nothing_to_download() {
     )
     .await;
     expect_json(admin.get(&share).send().await.unwrap(), StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn a_download_in_progress_survives_replacement_and_cleanup() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let old: Vec<u8> = (0..8_000_000u32).map(|i| (i % 251) as u8).collect();
+    let share = admin.create_share("big.bin").await;
+    admin
+        .upload(reqwest::Method::POST, &share, &old, 1 << 20)
+        .await;
+
+    let response = admin.get(&format!("{share}/content")).send().await.unwrap();
+    let mut body = response.bytes_stream();
+    let mut received = Vec::new();
+    received.extend_from_slice(&body.next().await.unwrap().unwrap());
+
+    admin
+        .upload(reqwest::Method::PUT, &share, b"new content", 100)
+        .await;
+    let (ok, out) = app.cli(&["cleanup"], "", &[]).await;
+    assert!(ok, "{out}");
+
+    while let Some(piece) = body.next().await {
+        received.extend_from_slice(&piece.unwrap());
+    }
+    assert!(received == old, "the old content arrived whole");
+    assert_eq!(admin.download(&share).await, b"new content");
 }

@@ -377,7 +377,7 @@ async fn the_contract_orders_share_checks() {
 
 #[tokio::test]
 async fn deleting_removes_unlocked_shares_with_their_content() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("SACHET_ORPHAN_GRACE", "0s")]).await;
     let root = app.user("root", &ALL).await;
     let alice = app.user("alice", &["CREATE", "READ"]).await;
     let share = alice.share_with("a.txt", b"bytes").await;
@@ -419,6 +419,11 @@ async fn deleting_removes_unlocked_shares_with_their_content() {
         StatusCode::NOT_FOUND,
     )
     .await;
+    // The content stays for readers still streaming it, until the cleanup
+    // after its grace period (none here).
+    assert_eq!(count_files(&app.data_dir().join("blobs/content")), 1);
+    let (ok, out) = app.cli(&["cleanup"], "", &[]).await;
+    assert!(ok && out.contains("1 blobs of replaced content"), "{out}");
     assert_eq!(count_files(&app.data_dir().join("blobs/content")), 0);
 }
 
