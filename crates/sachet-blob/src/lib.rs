@@ -6,6 +6,8 @@
 
 mod fs;
 mod key;
+#[cfg(feature = "s3")]
+mod s3;
 
 use std::{fmt, io, ops::Range, pin::Pin, sync::Arc};
 
@@ -16,6 +18,8 @@ use futures_util::Stream;
 
 pub use fs::FsBlobStore;
 pub use key::BlobKey;
+#[cfg(feature = "s3")]
+pub use s3::S3BlobStore;
 
 /// A stream of bytes moving in or out of a blob store.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
@@ -80,7 +84,7 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 }
 
 /// Opens the blob store a storage URL names: `file:///path` for a local
-/// folder.
+/// folder, `s3://bucket/prefix` for S3-compatible storage (feature `s3`).
 pub async fn open(url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
     if let Some(path) = url.strip_prefix("file://") {
         if path.is_empty() {
@@ -91,11 +95,22 @@ pub async fn open(url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
         return Ok(Arc::new(FsBlobStore::open(path).await?));
     }
     if url.starts_with("s3://") {
-        return Err(BlobError::Config(
-            "this build of Sachet has no S3 support: rebuild with `--features s3`".into(),
-        ));
+        return open_s3(url);
     }
     Err(BlobError::Config(format!(
-        "unsupported storage URL {url:?}: expected file:///path"
+        "unsupported storage URL {url:?}: expected file:///path or s3://bucket/prefix"
     )))
+}
+
+#[cfg(feature = "s3")]
+fn open_s3(url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
+    let (bucket, prefix) = s3::parse_url(url)?;
+    Ok(Arc::new(S3BlobStore::open(&bucket, &prefix)?))
+}
+
+#[cfg(not(feature = "s3"))]
+fn open_s3(_url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
+    Err(BlobError::Config(
+        "this build of Sachet has no S3 support: rebuild with `--features s3`".into(),
+    ))
 }

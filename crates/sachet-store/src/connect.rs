@@ -185,6 +185,28 @@ impl Store {
         }
     }
 
+    /// Runs `attempt` again, a few times with a growing pause, while it fails
+    /// with a deadlock or serialization conflict: concurrent transactions on
+    /// PostgreSQL and MySQL end that way by design.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut pause = Duration::from_millis(5);
+        for _ in 0..6 {
+            match attempt().await {
+                Err(err) if err.is_retryable() => {
+                    tracing::debug!("retrying a transaction after a conflict");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                result => return result,
+            }
+        }
+        attempt().await
+    }
+
     /// Starts a transaction that will write. On SQLite it takes the write
     /// lock at once (`BEGIN IMMEDIATE`), so that a transaction never has to
     /// upgrade a read lock, which SQLite refuses without waiting.

@@ -33,6 +33,24 @@ impl StoreError {
         )
     }
 
+    /// Whether the failure is a deadlock or a serialization conflict with a
+    /// concurrent transaction, which succeeds when tried again.
+    pub(crate) fn is_retryable(&self) -> bool {
+        use sea_orm::RuntimeErr;
+        let StoreError::Database(
+            DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)),
+        ) = self
+        else {
+            return false;
+        };
+        let sea_orm::sqlx::Error::Database(database) = err.as_ref() else {
+            return false;
+        };
+        // 40001: serialization failure (MySQL deadlocks too); 40P01:
+        // PostgreSQL deadlock.
+        matches!(database.code().as_deref(), Some("40001" | "40P01"))
+    }
+
     /// Classifies a database error: a unique-key violation becomes
     /// [`StoreError::Conflict`] naming `what`, anything else stays a database error.
     pub(crate) fn from_write(what: &'static str, err: DbErr) -> StoreError {

@@ -48,6 +48,15 @@ impl Store {
         key: &str,
         limit: LoginLimit,
     ) -> Result<(), StoreError> {
+        self.retrying(|| self.record_login_failure_once(key, limit))
+            .await
+    }
+
+    async fn record_login_failure_once(
+        &self,
+        key: &str,
+        limit: LoginLimit,
+    ) -> Result<(), StoreError> {
         if limit.max_failures == 0 {
             return Ok(());
         }

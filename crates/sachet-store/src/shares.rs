@@ -70,6 +70,11 @@ impl Store {
 
     /// Changes a share's metadata unless it is locked.
     pub async fn update_share(&self, id: Uuid, update: ShareUpdate) -> Result<(), StoreError> {
+        self.retrying(|| self.update_share_once(id, update.clone()))
+            .await
+    }
+
+    async fn update_share_once(&self, id: Uuid, update: ShareUpdate) -> Result<(), StoreError> {
         let mut model = <share::ActiveModel as Default>::default();
         if let Some(file_name) = update.file_name {
             model.file_name = Set(file_name);
@@ -96,6 +101,10 @@ impl Store {
 
     /// Locks or unlocks a share.
     pub async fn set_locked(&self, id: Uuid, locked: bool) -> Result<(), StoreError> {
+        self.retrying(|| self.set_locked_once(id, locked)).await
+    }
+
+    async fn set_locked_once(&self, id: Uuid, locked: bool) -> Result<(), StoreError> {
         let result = share::Entity::update_many()
             .col_expr(share::Column::Locked, locked.into())
             .filter(share::Column::Id.eq(id))
@@ -111,6 +120,15 @@ impl Store {
     /// doomed until `delete_after`; the chunks of unfinished uploads are
     /// returned, for the caller to remove now.
     pub async fn delete_share(
+        &self,
+        id: Uuid,
+        delete_after: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.retrying(|| self.delete_share_once(id, delete_after))
+            .await
+    }
+
+    async fn delete_share_once(
         &self,
         id: Uuid,
         delete_after: chrono::DateTime<chrono::Utc>,

@@ -52,6 +52,16 @@ impl Store {
         client_id: &str,
         total_chunks: u32,
     ) -> Refusable<UploadRecord> {
+        self.retrying(|| self.open_upload_once(share_id, client_id, total_chunks))
+            .await
+    }
+
+    async fn open_upload_once(
+        &self,
+        share_id: Uuid,
+        client_id: &str,
+        total_chunks: u32,
+    ) -> Refusable<UploadRecord> {
         if let Some(found) = self.find_upload(share_id, client_id).await? {
             return Ok(check_total(found, total_chunks));
         }
@@ -90,6 +100,16 @@ impl Store {
     /// A chunk with the same index is replaced and its blob returned for
     /// removal. Refused when the chunks would exceed `max_total` bytes.
     pub async fn record_chunk(
+        &self,
+        upload_id: Uuid,
+        chunk: &Chunk,
+        max_total: u64,
+    ) -> Refusable<ChunkReceipt> {
+        self.retrying(|| self.record_chunk_once(upload_id, chunk, max_total))
+            .await
+    }
+
+    async fn record_chunk_once(
         &self,
         upload_id: Uuid,
         chunk: &Chunk,
@@ -155,6 +175,10 @@ impl Store {
     /// Marks the upload as completing. Exactly one caller gets `true`; from
     /// then on its chunks cannot change.
     pub async fn claim_upload(&self, upload_id: Uuid) -> Result<bool, StoreError> {
+        self.retrying(|| self.claim_upload_once(upload_id)).await
+    }
+
+    async fn claim_upload_once(&self, upload_id: Uuid) -> Result<bool, StoreError> {
         let result = upload::Entity::update_many()
             .col_expr(upload::Column::Completing, Expr::value(true))
             .filter(upload::Column::Id.eq(upload_id))
@@ -166,6 +190,10 @@ impl Store {
 
     /// Gives a claimed upload back, after its completion failed.
     pub async fn release_upload(&self, upload_id: Uuid) -> Result<(), StoreError> {
+        self.retrying(|| self.release_upload_once(upload_id)).await
+    }
+
+    async fn release_upload_once(&self, upload_id: Uuid) -> Result<(), StoreError> {
         upload::Entity::update_many()
             .col_expr(upload::Column::Completing, Expr::value(false))
             .filter(upload::Column::Id.eq(upload_id))
@@ -219,6 +247,17 @@ impl Store {
         content: &ContentSwitch,
         delete_after: chrono::DateTime<chrono::Utc>,
     ) -> Refusable<()> {
+        self.retrying(|| self.complete_upload_once(upload, rule, content, delete_after))
+            .await
+    }
+
+    async fn complete_upload_once(
+        &self,
+        upload: &UploadRecord,
+        rule: SwitchRule,
+        content: &ContentSwitch,
+        delete_after: chrono::DateTime<chrono::Utc>,
+    ) -> Refusable<()> {
         let txn = self.write_transaction().await?;
         let Some(current) = share::Entity::find_by_id(upload.share_id)
             .lock_exclusive()
@@ -260,6 +299,10 @@ impl Store {
 
     /// Forgets an upload. Returns its chunk blobs, for the caller to remove.
     pub async fn discard_upload(&self, upload_id: Uuid) -> Result<Vec<String>, StoreError> {
+        self.retrying(|| self.discard_upload_once(upload_id)).await
+    }
+
+    async fn discard_upload_once(&self, upload_id: Uuid) -> Result<Vec<String>, StoreError> {
         let txn = self.write_transaction().await?;
         let blobs: Vec<String> = upload_chunk::Entity::find()
             .select_only()

@@ -105,6 +105,10 @@ impl Store {
 
     /// Deletes a user; the shares it owned become anonymous-owned.
     pub async fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
+        self.retrying(|| self.delete_user_once(id)).await
+    }
+
+    async fn delete_user_once(&self, id: UserId) -> Result<(), StoreError> {
         let txn = self.write_transaction().await?;
         share::Entity::update_many()
             .col_expr(share::Column::OwnerId, Expr::value(Option::<Uuid>::None))

@@ -361,7 +361,11 @@ impl AppState {
             let start = range.start.max(part.start) - part.start;
             let end = range.end.min(part.end) - part.start;
             if start < end {
-                pieces.push((BlobKey::parse(&part.blob_key)?, start..end));
+                // A whole part is read without a range: plain reads are
+                // cheaper than ranged ones on some object stores.
+                let whole = start == 0 && end == part.end - part.start;
+                let part_range = (!whole).then_some(start..end);
+                pieces.push((BlobKey::parse(&part.blob_key)?, part_range));
             }
         }
         let mut pieces = pieces.into_iter();
@@ -369,14 +373,14 @@ impl AppState {
             tracing::error!(content = %content, "a content has no parts for a range within it");
             return Err(ApiError::internal());
         };
-        let head = self.blobs.get(&key, Some(first)).await?;
+        let head = self.blobs.get(&key, first).await?;
         let blobs = self.blobs.clone();
         let tail = futures_util::stream::iter(pieces)
             .then(move |(key, part_range)| {
                 let blobs = blobs.clone();
                 async move {
                     blobs
-                        .get(&key, Some(part_range))
+                        .get(&key, part_range)
                         .await
                         .map_err(std::io::Error::other)
                 }

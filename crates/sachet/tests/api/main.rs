@@ -15,6 +15,7 @@ mod errors;
 mod memory;
 mod pagination;
 mod regressions;
+mod replicas;
 mod shares;
 mod support;
 mod users;

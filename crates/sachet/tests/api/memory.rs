@@ -5,7 +5,6 @@ use reqwest::{StatusCode, multipart};
 
 use crate::support::{TestApp, expect_json};
 
-const CHUNK: u64 = 16 << 20;
 const TOTAL: u64 = 1 << 30;
 
 /// The byte at `offset` of the test content: cheap to produce and to check,
@@ -38,12 +37,15 @@ fn peak_rss(pid: u32) -> u64 {
 #[tokio::test]
 async fn a_gigabyte_upload_and_download_stay_under_100_mib_of_server_memory() {
     let app = TestApp::spawn_with(&[("SACHET_MAX_CHUNK_SIZE", "16MiB")]).await;
+    // S3 keeps chunks as the parts of the content: the test sends many
+    // small ones there, the hard case for an object store.
+    let chunk: u64 = if app.uses_s3() { 1 << 20 } else { 16 << 20 };
     let admin = app.admin().await;
     let share = admin.create_share("big.bin").await;
-    let total_chunks = TOTAL / CHUNK;
+    let total_chunks = TOTAL / chunk;
 
     for index in 0..total_chunks {
-        let part = multipart::Part::stream_with_length(chunk_stream(index * CHUNK, CHUNK), CHUNK);
+        let part = multipart::Part::stream_with_length(chunk_stream(index * chunk, chunk), chunk);
         let form = multipart::Form::new()
             .text("dzuuid", "big")
             .text("dzchunkindex", index.to_string())

@@ -51,7 +51,8 @@ async fn deleting_a_share_while_its_last_chunk_arrives_never_fails_the_server() 
         let deleted = deleted.unwrap().status();
         assert!(
             [StatusCode::OK, StatusCode::CREATED, StatusCode::NOT_FOUND].contains(&last),
-            "round {round}: {last}"
+            "round {round}: {last}\n{}",
+            app.log()
         );
         assert_eq!(deleted, StatusCode::OK, "round {round}");
         expect_error(

@@ -1,5 +1,11 @@
 //! The test harness: a real `sachet serve` process on a free port with a
 //! fresh data folder, and typed HTTP actors that talk to it.
+//!
+//! By default a server keeps its metadata in SQLite and its blobs in a
+//! folder. `SACHET_TEST_DATABASE_URL` (a PostgreSQL or MySQL server) gives
+//! each test server a fresh database of its own there instead, and
+//! `SACHET_TEST_S3_BUCKET` a fresh prefix in that bucket, reached with the
+//! `AWS_*` variables.
 
 use std::{
     collections::HashMap,
@@ -18,14 +24,20 @@ use tokio::{
 /// The first admin's password in every test server.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
-/// A running server with its own data folder.
+/// A running server with its own data folder, and its backends.
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     child: Child,
+    /// More servers on the same backends, started by `spawn_replica`.
+    replicas: Vec<Child>,
     /// Holds the data folder; kept across restarts.
     data: tempfile::TempDir,
+    /// The settings of every process of this app: backends, secret, and
+    /// what the test asked for.
     env: HashMap<String, String>,
+    /// The database made for this app on a shared server, dropped at the end.
+    database: Option<(String, String)>,
 }
 
 impl TestApp {
@@ -37,18 +49,58 @@ impl TestApp {
     /// A server with extra `SACHET_*` settings.
     pub async fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
         let data = tempfile::tempdir().expect("a temporary folder");
-        let env = settings
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert(
+            "SACHET_DATA_DIR".into(),
+            data.path().join("data").display().to_string(),
+        );
+        env.insert(
+            "SACHET_SECRET_KEY".into(),
+            format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            ),
+        );
+        let mut database = None;
+        if let Some(server) = test_setting("SACHET_TEST_DATABASE_URL") {
+            let name = format!("sachet_api_{}", uuid::Uuid::new_v4().simple());
+            let url = sachet_store::Store::create_database(&server, &name)
+                .await
+                .expect("a test database");
+            env.insert("SACHET_DATABASE_URL".into(), url);
+            database = Some((server, name));
+        }
+        if let Some(bucket) = test_setting("SACHET_TEST_S3_BUCKET") {
+            let prefix = format!("api-{}", uuid::Uuid::new_v4().simple());
+            env.insert(
+                "SACHET_STORAGE_URL".into(),
+                format!("s3://{bucket}/{prefix}"),
+            );
+        }
+        env.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let (child, base) = start(data.path(), &env).await;
         TestApp {
             base,
             http: client(),
             child,
+            replicas: Vec::new(),
             data,
             env,
+            database,
         }
+    }
+
+    /// Starts another server on the same database, blobs and secret, as a
+    /// replica behind a load balancer would be; returns its base URL.
+    pub async fn spawn_replica(&mut self) -> String {
+        let (child, base) = start(self.data.path(), &self.env).await;
+        self.replicas.push(child);
+        base
     }
 
     /// Stops the server and starts it again on the same data folder.
@@ -67,6 +119,32 @@ impl TestApp {
     /// The data folder.
     pub fn data_dir(&self) -> PathBuf {
         self.data.path().join("data")
+    }
+
+    /// The blob folder, when blobs are kept in a folder (not in S3).
+    pub fn blob_dir(&self) -> Option<PathBuf> {
+        (!self.env.contains_key("SACHET_STORAGE_URL")).then(|| self.data_dir().join("blobs"))
+    }
+
+    /// How many blobs of a kind (`chunks`, `content`) the blob folder holds;
+    /// `None` when blobs are kept in S3, where the test cannot look.
+    pub fn count_blobs(&self, kind: &str) -> Option<usize> {
+        let dir = self.blob_dir()?.join(kind);
+        Some(
+            std::fs::read_dir(dir)
+                .map(|entries| entries.count())
+                .unwrap_or(0),
+        )
+    }
+
+    /// A setting this app's processes run with.
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+
+    /// Whether blobs are kept in S3.
+    pub fn uses_s3(&self) -> bool {
+        self.blob_dir().is_none()
     }
 
     /// Everything the server logged so far.
@@ -90,8 +168,8 @@ impl TestApp {
         let mut child = command
             .args(args)
             .current_dir(self.data.path())
-            .env("SACHET_DATA_DIR", self.data_dir())
             .env("SACHET_LOG", "warn")
+            .envs(&self.env)
             .envs(settings.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -173,7 +251,29 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
+        for replica in &mut self.replicas {
+            let _ = replica.start_kill();
+        }
+        let Some((server, name)) = self.database.take() else {
+            return;
+        };
+        // Dropping runs inside the test's runtime, which cannot block: a
+        // thread of its own does the asynchronous work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime
+                .block_on(sachet_store::Store::drop_database(&server, &name))
+                .map_err(std::io::Error::other)
+        })
+        .join();
     }
+}
+
+/// A test setting from the environment, when set and not empty.
+fn test_setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 /// Someone calling the API: a token, or none.
@@ -363,7 +463,6 @@ async fn start(folder: &Path, env: &HashMap<String, String>) -> (Child, String) 
     command
         .arg("serve")
         .current_dir(folder)
-        .env("SACHET_DATA_DIR", folder.join("data"))
         .env("SACHET_BIND", "127.0.0.1:0")
         .env("SACHET_INITIAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("SACHET_LOG", "warn")
