@@ -35,7 +35,7 @@ impl FsBlobStore {
     /// Opens (and creates when missing) the folder `root`.
     pub async fn open(root: impl Into<PathBuf>) -> Result<FsBlobStore, BlobError> {
         let root = root.into();
-        fs::create_dir_all(root.join(INCOMPLETE_DIR))
+        private_dir(&root.join(INCOMPLETE_DIR))
             .await
             .map_err(BlobError::Storage)?;
         Ok(FsBlobStore { root })
@@ -57,7 +57,11 @@ impl FsBlobStore {
                 .join(INCOMPLETE_DIR)
                 .join(uuid::Uuid::new_v4().to_string()),
         );
-        let mut file = File::create_new(&temp.path)
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp.path)
             .await
             .map_err(BlobError::Storage)?;
         let written = fill(&mut file).await?;
@@ -67,9 +71,7 @@ impl FsBlobStore {
 
         let target = self.path_of(key);
         let parent = target.parent().unwrap_or(&self.root).to_owned();
-        fs::create_dir_all(&parent)
-            .await
-            .map_err(BlobError::Storage)?;
+        private_dir(&parent).await.map_err(BlobError::Storage)?;
         fs::rename(&temp.path, &target)
             .await
             .map_err(BlobError::Storage)?;
@@ -191,6 +193,16 @@ impl BlobStore for FsBlobStore {
         fs::write(&probe, b"").await.map_err(BlobError::Storage)?;
         fs::remove_file(&probe).await.map_err(BlobError::Storage)
     }
+}
+
+/// Creates a folder and its parents, readable by the owner only: blobs are
+/// the users' files.
+async fn private_dir(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .await
 }
 
 /// Regular files of `dir` last modified before `cutoff`, as (name, path).

@@ -101,7 +101,7 @@ impl FileName {
     /// Validates a file name.
     pub fn parse(value: impl Into<String>) -> Result<FileName, NameError> {
         let value = value.into();
-        check_text("file_name", &value, Self::MAX_CHARS)?;
+        check_text("file name", &value, Self::MAX_CHARS)?;
         Ok(FileName(value))
     }
 

@@ -76,6 +76,9 @@ pub enum CleanupError {
     Blob(#[from] BlobError),
 }
 
+/// The youngest a leftover of an interrupted blob write can be.
+const INCOMPLETE_FLOOR: Duration = Duration::from_secs(600);
+
 /// How many blob keys one reference query checks.
 const SWEEP_BATCH: usize = 500;
 
@@ -96,6 +99,12 @@ impl AppState {
             report.uploads += 1;
         }
 
+        // Completed uploads are kept as long as abandoned ones, for late
+        // retries of their chunks.
+        self.store
+            .purge_completed_uploads(before(policy.abandoned_upload))
+            .await?;
+
         for share in self
             .store
             .stale_empty_shares(before(policy.empty_share))
@@ -112,36 +121,52 @@ impl AppState {
             }
         }
 
-        report.revocations = self
-            .store
-            .purge_revocations(before(self.limits.token_leeway))
-            .await?;
-        report.incomplete_blobs = self
-            .blobs
-            .purge_incomplete(before(policy.orphan_grace))
+        // A revocation is kept a day past its token's expiry, longer than
+        // any clock leeway the configuration allows.
+        report.revocations = self.store.purge_revocations(now).await?;
+        // A write in progress touches its file at least once per idle
+        // timeout; only files untouched far longer are leftovers.
+        let incomplete_age = policy
+            .orphan_grace
+            .max(INCOMPLETE_FLOOR)
+            .max(self.limits.idle_timeout * 2);
+        report.incomplete_blobs = self.blobs.purge_incomplete(before(incomplete_age)).await?;
+        let login_window = (self.limits.logins_per_user.window)
+            .max(self.limits.logins_per_address.window)
+            .max(self.limits.logins_per_user.lockout)
+            .max(self.limits.logins_per_address.lockout);
+        self.store
+            .purge_login_failures(before(login_window))
             .await?;
         report.doomed_blobs = self.remove_doomed_blobs(now).await?;
         report.orphan_blobs = self.sweep_orphans(before(policy.orphan_grace)).await?;
         Ok(report)
     }
 
+    /// Removes the blobs of contents whose grace period ended, and then
+    /// forgets the contents.
     async fn remove_doomed_blobs(&self, now: chrono::DateTime<Utc>) -> Result<u64, CleanupError> {
         let mut removed = 0;
         loop {
-            let due = self.store.due_doomed_blobs(now, SWEEP_BATCH as u64).await?;
+            let due = self
+                .store
+                .due_doomed_contents(now, SWEEP_BATCH as u64)
+                .await?;
             if due.is_empty() {
                 return Ok(removed);
             }
-            for key in &due {
-                match sachet_blob::BlobKey::parse(key) {
-                    Ok(key) => self.blobs.delete(&key).await?,
-                    Err(err) => {
-                        tracing::warn!(blob = %key, error = %err, "forgetting an invalid doomed key")
+            for content in due {
+                for key in self.store.content_blobs(content).await? {
+                    match sachet_blob::BlobKey::parse(&key) {
+                        Ok(key) => self.blobs.delete(&key).await?,
+                        Err(err) => {
+                            tracing::warn!(blob = %key, error = %err, "skipping an invalid part key")
+                        }
                     }
+                    removed += 1;
                 }
+                self.store.forget_content(content).await?;
             }
-            self.store.forget_doomed_blobs(&due).await?;
-            removed += due.len() as u64;
         }
     }
 

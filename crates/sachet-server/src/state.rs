@@ -27,6 +27,10 @@ pub struct Limits {
     /// How long blobs that content no longer needs stay for readers still
     /// streaming them.
     pub blob_grace: Duration,
+    /// How long an upload may send nothing before it is refused.
+    pub idle_timeout: Duration,
+    /// Chunks received at once; more wait for a turn.
+    pub max_concurrent_uploads: usize,
     /// Failed logins allowed per username.
     pub logins_per_user: LoginLimit,
     /// Failed logins allowed per client address.
@@ -43,6 +47,8 @@ impl Default for Limits {
             token_leeway: Duration::ZERO,
             revoke_tokens_on_password_change: false,
             blob_grace: Duration::from_secs(3600),
+            idle_timeout: Duration::from_secs(60),
+            max_concurrent_uploads: 32,
             logins_per_user: LoginLimit {
                 max_failures: 10,
                 window: Duration::from_secs(15 * 60),
@@ -70,4 +76,7 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Limits and policies.
     pub limits: Arc<Limits>,
+    /// Turns for receiving chunks, `limits.max_concurrent_uploads` of them:
+    /// each chunk in flight holds buffers, so their number bounds memory.
+    pub upload_turns: Arc<tokio::sync::Semaphore>,
 }

@@ -11,7 +11,9 @@ use poem_openapi::{
     registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry},
 };
 use sachet_blob::{BlobError, BlobKey, ByteStream};
-use sachet_store::{Chunk, ContentSwitch, ShareRecord, SwitchRule, UploadRecord, UploadRefusal};
+use sachet_store::{
+    Chunk, Claim, ContentSwitch, ShareRecord, SwitchRule, UploadRecord, UploadRefusal,
+};
 
 use crate::{error::ApiError, state::AppState};
 
@@ -31,8 +33,9 @@ enum Recorded {
     Full(UploadRecord),
     /// The upload still misses chunks.
     Partial,
-    /// The upload was already complete; the chunk changed nothing.
-    Moot,
+    /// The upload was already complete, or being completed: the chunk
+    /// changed nothing, and the answer says how far the upload is.
+    Late(ChunkOutcome),
 }
 
 /// A `multipart/form-data` chunk, read lazily: nothing is parsed or stored
@@ -188,6 +191,44 @@ fn limited(field: multer::Field<'static>, limit: u64) -> ByteStream {
         .boxed()
 }
 
+/// The marker error of a body that sent nothing for too long.
+#[derive(Debug, thiserror::Error)]
+#[error("the client sent nothing for too long")]
+struct IdleBody;
+
+/// The body's bytes, failing with [`IdleBody`] once none arrive for `idle`:
+/// a client that stalls cannot hold its buffers and a turn forever.
+fn idle_timeout<S>(body: S, idle: std::time::Duration) -> ByteStream
+where
+    S: futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static,
+{
+    let body = Box::pin(body);
+    futures_util::stream::unfold(Some(body), move |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(piece)) => Some((piece, Some(body))),
+            Ok(None) => None,
+            Err(_) => Some((Err(io::Error::other(IdleBody)), None)),
+        }
+    })
+    .boxed()
+}
+
+/// Whether an error, or one of its causes, is [`IdleBody`].
+fn is_idle(err: &(dyn std::error::Error + 'static)) -> bool {
+    if err.is::<IdleBody>() {
+        return true;
+    }
+    // An I/O error hides the error it wraps from `source`.
+    if let Some(inner) = err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
+        return is_idle(inner);
+    }
+    if let Some(multer::Error::StreamReadFailed(inner)) = err.downcast_ref::<multer::Error>() {
+        return is_idle(inner.as_ref());
+    }
+    err.source().is_some_and(is_idle)
+}
+
 /// A multipart parsing failure inside a stored stream.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -212,6 +253,12 @@ fn storing_failed(err: BlobError, limit: u64) -> ApiError {
 }
 
 fn multipart_error(err: &multer::Error, limit: u64) -> ApiError {
+    if is_idle(err) {
+        return ApiError::new(
+            poem::http::StatusCode::REQUEST_TIMEOUT,
+            "The upload sent nothing for too long.",
+        );
+    }
     match err {
         multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
             too_large_chunk(limit)
@@ -225,10 +272,9 @@ fn refusal_error(refusal: UploadRefusal, limits: &crate::state::Limits) -> ApiEr
         UploadRefusal::TotalMismatch { expected } => ApiError::bad_request(format!(
             "Field `dztotalchunks` differs from the {expected} chunks this upload started with."
         )),
-        UploadRefusal::Completing => {
-            ApiError::conflict("This upload is being completed; its chunks can no longer change.")
+        UploadRefusal::Completing | UploadRefusal::Completed | UploadRefusal::Gone => {
+            ApiError::conflict("This upload has already completed.")
         }
-        UploadRefusal::Gone => ApiError::conflict("This upload has already completed."),
         UploadRefusal::TooLarge => too_large_upload(limits.max_upload_size),
         UploadRefusal::ShareMissing => ApiError::no_share(),
         UploadRefusal::ShareLocked => ApiError::locked("Share is locked."),
@@ -238,7 +284,11 @@ fn refusal_error(refusal: UploadRefusal, limits: &crate::state::Limits) -> ApiEr
 
 impl ChunkForm {
     /// The multipart reader over the body; 415 or 400 when it is none.
-    fn open(self, limit: u64) -> Result<multer::Multipart<'static>, ApiError> {
+    fn open(
+        self,
+        limit: u64,
+        idle: std::time::Duration,
+    ) -> Result<multer::Multipart<'static>, ApiError> {
         let content_type = self.content_type.unwrap_or_default();
         let essence = content_type.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("multipart/form-data") {
@@ -256,7 +306,7 @@ impl ChunkForm {
         let constraints = multer::Constraints::new()
             .size_limit(multer::SizeLimit::new().whole_stream(limit.saturating_add(64 * 1024)));
         Ok(multer::Multipart::with_constraints(
-            body.into_bytes_stream(),
+            idle_timeout(body.into_bytes_stream(), idle),
             boundary,
             constraints,
         ))
@@ -273,13 +323,27 @@ impl AppState {
         form: ChunkForm,
         rule: SwitchRule,
     ) -> Result<ChunkOutcome, ApiError> {
+        let turn = tokio::time::timeout(
+            self.limits.idle_timeout,
+            self.upload_turns.clone().acquire_owned(),
+        );
+        let Ok(Ok(_turn)) = turn.await else {
+            return Err(ApiError::new(
+                poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Too many uploads in progress: try again shortly.",
+            )
+            .with_header(
+                poem::http::header::RETRY_AFTER,
+                poem::http::HeaderValue::from(5u32),
+            ));
+        };
         let (meta, blob, size) = self.store_chunk(form).await?;
         let upload = match self.record(share, &meta, &blob, size).await {
             Ok(Recorded::Full(upload)) => upload,
             Ok(Recorded::Partial) => return Ok(ChunkOutcome::Received),
-            Ok(Recorded::Moot) => {
+            Ok(Recorded::Late(outcome)) => {
                 self.remove_blobs([blob.to_string()]).await;
-                return Ok(ChunkOutcome::Received);
+                return Ok(outcome);
             }
             Err(err) => {
                 self.remove_blobs([blob.to_string()]).await;
@@ -301,7 +365,7 @@ impl AppState {
     /// Parses the form and streams its file part into a new chunk blob.
     async fn store_chunk(&self, form: ChunkForm) -> Result<(ChunkMeta, BlobKey, u64), ApiError> {
         let limit = self.limits.max_chunk_size;
-        let mut multipart = form.open(limit)?;
+        let mut multipart = form.open(limit, self.limits.idle_timeout)?;
         let mut fields = ChunkFields::default();
         let mut stored: Option<(BlobKey, u64)> = None;
 
@@ -392,9 +456,10 @@ impl AppState {
         refusal: UploadRefusal,
     ) -> Result<Recorded, ApiError> {
         match refusal {
-            UploadRefusal::Completing => Ok(Recorded::Moot),
+            UploadRefusal::Completing => Ok(Recorded::Late(ChunkOutcome::Received)),
+            UploadRefusal::Completed => Ok(Recorded::Late(ChunkOutcome::Completed)),
             UploadRefusal::Gone => match self.store.share(share.id).await? {
-                Some(_) => Ok(Recorded::Moot),
+                Some(_) => Ok(Recorded::Late(ChunkOutcome::Received)),
                 None => Err(ApiError::no_share()),
             },
             refusal => Err(refusal_error(refusal, &self.limits)),
@@ -407,19 +472,43 @@ impl AppState {
         upload: UploadRecord,
         rule: SwitchRule,
     ) -> Result<ChunkOutcome, ApiError> {
-        if !self.store.claim_upload(upload.id).await? {
+        match self.store.claim_upload(upload.id).await? {
+            Claim::Claimed => {}
             // Another request is completing it; this chunk was counted.
-            return Ok(ChunkOutcome::Received);
-        }
-        match self.join_and_switch(&upload, rule).await {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => {
-                if let Err(release) = self.store.release_upload(upload.id).await {
-                    crate::error::log_chain("releasing a failed upload", &release);
-                }
-                Err(err)
+            Claim::Busy => return Ok(ChunkOutcome::Received),
+            Claim::Completed => return Ok(ChunkOutcome::Completed),
+            Claim::Gone => {
+                return match self.store.share(upload.share_id).await? {
+                    Some(_) => Ok(ChunkOutcome::Received),
+                    None => Err(ApiError::no_share()),
+                };
             }
         }
+
+        // Renew the claim while the chunks are joined, so that a request
+        // that dies meanwhile frees the upload after one lease.
+        let renewing = {
+            let state = self.clone();
+            let id = upload.id;
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(state.store.claim_lease() / 3);
+                ticks.tick().await;
+                loop {
+                    ticks.tick().await;
+                    if let Err(err) = state.store.renew_claim(id).await {
+                        crate::error::log_chain("renewing an upload claim", &err);
+                    }
+                }
+            })
+        };
+        let completed = self.join_and_switch(&upload, rule).await;
+        renewing.abort();
+        if completed.is_err()
+            && let Err(release) = self.store.release_upload(upload.id).await
+        {
+            crate::error::log_chain("releasing a failed upload", &release);
+        }
+        completed
     }
 
     async fn join_and_switch(

@@ -56,6 +56,8 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
+    /// How long a claim on an upload holds without being renewed.
+    pub(crate) claim_lease: Duration,
 }
 
 impl Store {
@@ -88,7 +90,22 @@ impl Store {
         let db = Database::connect(options)
             .await
             .map_err(StoreError::Database)?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            claim_lease: crate::uploads::CLAIM_LEASE,
+        })
+    }
+
+    /// The same store with another lease for upload claims (tests shorten it).
+    #[must_use]
+    pub fn with_claim_lease(mut self, lease: Duration) -> Store {
+        self.claim_lease = lease;
+        self
+    }
+
+    /// How long a claim on an upload holds without being renewed.
+    pub fn claim_lease(&self) -> Duration {
+        self.claim_lease
     }
 
     /// Creates the database `name` on the server that `server_url` reaches

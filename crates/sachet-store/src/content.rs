@@ -3,8 +3,9 @@
 //! A content is an ordered list of parts, each a blob. Depending on the
 //! blob store, a completed upload becomes one joined blob or keeps its
 //! chunks as parts. Blobs a content no longer needs are doomed rather than
-//! removed at once: readers may still be streaming them, and the cleanup
-//! removes them after a grace period.
+//! removed at once: readers may still be streaming them, so a replaced or
+//! deleted content keeps its parts until the cleanup removes them after a
+//! grace period.
 
 use std::ops::Range;
 
@@ -16,7 +17,7 @@ use sea_orm::{
 
 use crate::{
     ContentPart, ContentSwitch, Store, StoreError,
-    entity::{content_part, doomed_blob},
+    entity::{content_part, doomed_content},
     time::to_micros,
 };
 
@@ -49,28 +50,45 @@ impl Store {
             .collect())
     }
 
-    /// Doomed blobs whose grace period ended before `now`, at most `limit`.
-    pub async fn due_doomed_blobs(
+    /// Doomed contents whose grace period ended before `now`, at most
+    /// `limit` of them.
+    pub async fn due_doomed_contents(
         &self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(doomed_blob::Entity::find()
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(doomed_content::Entity::find()
             .select_only()
-            .column(doomed_blob::Column::BlobKey)
-            .filter(doomed_blob::Column::DeleteAfter.lt(to_micros(now)))
+            .column(doomed_content::Column::ContentId)
+            .filter(doomed_content::Column::DeleteAfter.lt(to_micros(now)))
             .limit(limit)
             .into_tuple()
             .all(&self.db)
             .await?)
     }
 
-    /// Forgets doomed blobs once they are removed.
-    pub async fn forget_doomed_blobs(&self, keys: &[String]) -> Result<(), StoreError> {
-        doomed_blob::Entity::delete_many()
-            .filter(doomed_blob::Column::BlobKey.is_in(keys.iter().cloned()))
-            .exec(&self.db)
+    /// The blobs of every part of a content.
+    pub async fn content_blobs(&self, content_id: Uuid) -> Result<Vec<String>, StoreError> {
+        Ok(content_part::Entity::find()
+            .select_only()
+            .column(content_part::Column::BlobKey)
+            .filter(content_part::Column::ContentId.eq(content_id))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Forgets a doomed content once its blobs are removed.
+    pub async fn forget_content(&self, content_id: Uuid) -> Result<(), StoreError> {
+        let txn = self.write_transaction().await?;
+        content_part::Entity::delete_many()
+            .filter(content_part::Column::ContentId.eq(content_id))
+            .exec(&txn)
             .await?;
+        doomed_content::Entity::delete_by_id(content_id)
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
         Ok(())
     }
 }
@@ -102,32 +120,20 @@ pub(crate) async fn insert_parts(
     Ok(())
 }
 
-/// Dooms the parts of a content and forgets the content, so the cleanup
-/// removes its blobs after `delete_after`.
+/// Dooms a content no share shows any more: its parts stay readable, for
+/// downloads that started before, until the cleanup removes them after
+/// `delete_after`.
 pub(crate) async fn doom_content(
     db: &impl ConnectionTrait,
     content_id: Uuid,
     delete_after: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let keys: Vec<String> = content_part::Entity::find()
-        .select_only()
-        .column(content_part::Column::BlobKey)
-        .filter(content_part::Column::ContentId.eq(content_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for batch in keys.chunks(500) {
-        let rows = batch.iter().map(|key| doomed_blob::ActiveModel {
-            blob_key: Set(key.clone()),
-            delete_after: Set(to_micros(delete_after)),
-        });
-        doomed_blob::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    content_part::Entity::delete_many()
-        .filter(content_part::Column::ContentId.eq(content_id))
-        .exec(db)
+    let row = doomed_content::ActiveModel {
+        content_id: Set(content_id),
+        delete_after: Set(to_micros(delete_after)),
+    };
+    doomed_content::Entity::insert(row)
+        .exec_without_returning(db)
         .await?;
     Ok(())
 }

@@ -27,4 +27,4 @@ pub use records::{
     SwitchRule, UploadRecord, UserRecord, UserUpdate,
 };
 pub use time::{from_micros, to_micros};
-pub use uploads::{Refusable, UploadRefusal};
+pub use uploads::{CLAIM_LEASE, Claim, Refusable, UploadRefusal};

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::Expr,
+};
 
 use crate::{
     Store, StoreError,
@@ -24,42 +27,36 @@ pub struct LoginLimit {
 }
 
 impl Store {
-    /// The latest instant until which any of `keys` is blocked, if one is.
-    pub async fn login_blocked_until(
+    /// Counts a login attempt for `key` before its password is checked, so
+    /// that concurrent attempts cannot slip past the limit together. When
+    /// the key is blocked, nothing is counted and the end of the block is
+    /// returned. A successful login takes its count back afterwards.
+    pub async fn begin_login_attempt(
         &self,
-        keys: &[String],
+        key: &str,
+        limit: LoginLimit,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let now = to_micros(now());
-        let rows = login_failure::Entity::find()
-            .filter(login_failure::Column::Key.is_in(keys.iter().cloned()))
-            .filter(login_failure::Column::BlockedUntil.gt(now))
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| row.blocked_until)
-            .max()
-            .map(from_micros))
-    }
-
-    /// Counts a failed login for `key`, blocking it once it reaches the limit.
-    pub async fn record_login_failure(
-        &self,
-        key: &str,
-        limit: LoginLimit,
-    ) -> Result<(), StoreError> {
-        self.retrying(|| self.record_login_failure_once(key, limit))
-            .await
-    }
-
-    async fn record_login_failure_once(
-        &self,
-        key: &str,
-        limit: LoginLimit,
-    ) -> Result<(), StoreError> {
         if limit.max_failures == 0 {
-            return Ok(());
+            return Ok(None);
         }
+        for _ in 0..3 {
+            match self
+                .retrying(|| self.begin_login_attempt_once(key, limit))
+                .await
+            {
+                // Another attempt created the row first: count on it.
+                Err(StoreError::Conflict(_)) => continue,
+                result => return result,
+            }
+        }
+        self.begin_login_attempt_once(key, limit).await
+    }
+
+    async fn begin_login_attempt_once(
+        &self,
+        key: &str,
+        limit: LoginLimit,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = now();
         let window_start = now - chrono::Duration::from_std(limit.window).unwrap_or_default();
         let blocked = now + chrono::Duration::from_std(limit.lockout).unwrap_or_default();
@@ -69,21 +66,23 @@ impl Store {
             .lock_exclusive()
             .one(&txn)
             .await?;
+        if let Some(until) = row.as_ref().and_then(|row| row.blocked_until)
+            && until > to_micros(now)
+        {
+            txn.rollback().await?;
+            return Ok(Some(from_micros(until)));
+        }
         let (failures, started) = match &row {
             Some(row) if row.window_start >= to_micros(window_start) => {
                 (row.failures + 1, row.window_start)
             }
             _ => (1, to_micros(now)),
         };
-        let blocked_until = match failures as u32 >= limit.max_failures {
-            true => Some(to_micros(blocked)),
-            false => row.as_ref().and_then(|row| row.blocked_until),
-        };
         let model = login_failure::ActiveModel {
             key: Set(key.to_owned()),
             failures: Set(failures),
             window_start: Set(started),
-            blocked_until: Set(blocked_until),
+            blocked_until: Set((failures as u32 >= limit.max_failures).then(|| to_micros(blocked))),
         };
         let written = match row {
             Some(_) => login_failure::Entity::update(model)
@@ -95,12 +94,22 @@ impl Store {
                 .await
                 .map(drop),
         };
-        match written.map_err(|err| StoreError::from_write("login failure", err)) {
-            // A concurrent failure created the row first; one count is lost.
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
-            Err(err) => return Err(err),
-        }
+        written.map_err(|err| StoreError::from_write("login attempt", err))?;
         txn.commit().await?;
+        Ok(None)
+    }
+
+    /// Takes back the count of one attempt of `key` that succeeded.
+    pub async fn end_login_attempt(&self, key: &str) -> Result<(), StoreError> {
+        login_failure::Entity::update_many()
+            .col_expr(
+                login_failure::Column::Failures,
+                sea_orm::sea_query::ExprTrait::sub(Expr::col(login_failure::Column::Failures), 1),
+            )
+            .filter(login_failure::Column::Key.eq(key))
+            .filter(login_failure::Column::Failures.gt(0))
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 

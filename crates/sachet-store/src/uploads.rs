@@ -3,19 +3,23 @@
 //!
 //! Several requests, possibly on several replicas, may handle chunks of one
 //! upload at once. The rules that keep them apart live in the database: one
-//! upload per (share, client id), one chunk row per index, and a `completing`
-//! flag that exactly one request can set. While it is set, chunks of that
-//! upload are refused, so the joined content is exactly the chunks counted.
+//! upload per (share, client id), one chunk row per index, and a claim that
+//! exactly one request holds while it completes the upload. While the claim
+//! holds, chunks of that upload are refused, so the content is exactly the
+//! chunks counted. A claim is a lease: a request that died while completing
+//! stops renewing it, and another request can then complete the upload.
+//! A completed upload stays known for a while, so that a late retry of one
+//! of its chunks is not taken for a new upload.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     prelude::Uuid, sea_query::Expr,
 };
 
 use crate::{
     Chunk, ChunkReceipt, ContentSwitch, Store, StoreError, SwitchRule, UploadRecord,
     content::{doom_content, insert_parts},
-    entity::{content_part, doomed_blob, share, upload, upload_chunk},
+    entity::{content_part, share, upload, upload_chunk},
     time::{now, to_micros},
 };
 
@@ -29,6 +33,8 @@ pub enum UploadRefusal {
     },
     /// Another request is joining the chunks of this upload.
     Completing,
+    /// The upload already completed.
+    Completed,
     /// The upload finished or was purged while this chunk arrived.
     Gone,
     /// The chunks would add up to more than the allowed size.
@@ -43,6 +49,29 @@ pub enum UploadRefusal {
 
 /// The result of an upload step the store may refuse.
 pub type Refusable<T> = Result<Result<T, UploadRefusal>, StoreError>;
+
+/// How long a claim holds without being renewed.
+pub const CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What an attempt to claim an upload found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller holds the claim and completes the upload.
+    Claimed,
+    /// Another request holds it.
+    Busy,
+    /// The upload already completed.
+    Completed,
+    /// The upload no longer exists.
+    Gone,
+}
+
+/// Whether another request is completing the upload and still alive.
+fn is_claimed(upload: &upload::Model, lease: std::time::Duration) -> bool {
+    let lease = chrono::Duration::from_std(lease).unwrap_or_default();
+    let fresh_after = to_micros(now() - lease);
+    upload.completing && upload.claimed_at.is_some_and(|at| at >= fresh_after)
+}
 
 impl Store {
     /// The upload `client_id` of a share, created with `total_chunks` if new.
@@ -63,7 +92,7 @@ impl Store {
         total_chunks: u32,
     ) -> Refusable<UploadRecord> {
         if let Some(found) = self.find_upload(share_id, client_id).await? {
-            return Ok(check_total(found, total_chunks));
+            return Ok(check_total(found, total_chunks, self.claim_lease));
         }
 
         let stamp = to_micros(now());
@@ -73,6 +102,8 @@ impl Store {
             client_id: Set(client_id.to_owned()),
             total_chunks: Set(total_chunks as i32),
             completing: Set(false),
+            claimed_at: Set(None),
+            completed: Set(false),
             received_chunks: Set(0),
             received_bytes: Set(0),
             created_at: Set(stamp),
@@ -91,7 +122,7 @@ impl Store {
             },
         }
         match self.find_upload(share_id, client_id).await? {
-            Some(found) => Ok(check_total(found, total_chunks)),
+            Some(found) => Ok(check_total(found, total_chunks, self.claim_lease)),
             None => Ok(Err(UploadRefusal::Gone)),
         }
     }
@@ -123,7 +154,10 @@ impl Store {
         else {
             return refuse(txn, UploadRefusal::Gone).await;
         };
-        if upload.completing {
+        if upload.completed {
+            return refuse(txn, UploadRefusal::Completed).await;
+        }
+        if is_claimed(&upload, self.claim_lease) {
             return refuse(txn, UploadRefusal::Completing).await;
         }
 
@@ -172,20 +206,50 @@ impl Store {
         }))
     }
 
-    /// Marks the upload as completing. Exactly one caller gets `true`; from
-    /// then on its chunks cannot change.
-    pub async fn claim_upload(&self, upload_id: Uuid) -> Result<bool, StoreError> {
+    /// Claims the upload for completing it. Exactly one caller gets
+    /// [`Claim::Claimed`]; from then on its chunks cannot change, as long as
+    /// the claim is renewed with [`Store::renew_claim`] within the lease.
+    pub async fn claim_upload(&self, upload_id: Uuid) -> Result<Claim, StoreError> {
         self.retrying(|| self.claim_upload_once(upload_id)).await
     }
 
-    async fn claim_upload_once(&self, upload_id: Uuid) -> Result<bool, StoreError> {
+    async fn claim_upload_once(&self, upload_id: Uuid) -> Result<Claim, StoreError> {
+        let lease = chrono::Duration::from_std(self.claim_lease).unwrap_or_default();
+        let now = now();
         let result = upload::Entity::update_many()
             .col_expr(upload::Column::Completing, Expr::value(true))
+            .col_expr(upload::Column::ClaimedAt, Expr::value(to_micros(now)))
             .filter(upload::Column::Id.eq(upload_id))
-            .filter(upload::Column::Completing.eq(false))
+            .filter(upload::Column::Completed.eq(false))
+            .filter(
+                Condition::any()
+                    .add(upload::Column::Completing.eq(false))
+                    .add(upload::Column::ClaimedAt.is_null())
+                    .add(upload::Column::ClaimedAt.lt(to_micros(now - lease))),
+            )
             .exec(&self.db)
             .await?;
-        Ok(result.rows_affected == 1)
+        if result.rows_affected == 1 {
+            return Ok(Claim::Claimed);
+        }
+        Ok(
+            match upload::Entity::find_by_id(upload_id).one(&self.db).await? {
+                None => Claim::Gone,
+                Some(found) if found.completed => Claim::Completed,
+                Some(_) => Claim::Busy,
+            },
+        )
+    }
+
+    /// Shows that the request completing the upload is still alive.
+    pub async fn renew_claim(&self, upload_id: Uuid) -> Result<(), StoreError> {
+        upload::Entity::update_many()
+            .col_expr(upload::Column::ClaimedAt, Expr::value(to_micros(now())))
+            .filter(upload::Column::Id.eq(upload_id))
+            .filter(upload::Column::Completing.eq(true))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// Gives a claimed upload back, after its completion failed.
@@ -196,6 +260,7 @@ impl Store {
     async fn release_upload_once(&self, upload_id: Uuid) -> Result<(), StoreError> {
         upload::Entity::update_many()
             .col_expr(upload::Column::Completing, Expr::value(false))
+            .col_expr(upload::Column::ClaimedAt, Expr::value(Option::<i64>::None))
             .filter(upload::Column::Id.eq(upload_id))
             .exec(&self.db)
             .await?;
@@ -228,6 +293,9 @@ impl Store {
         let Some(found) = self.find_upload(share_id, client_id).await? else {
             return Ok(None);
         };
+        if found.completed {
+            return Ok(None);
+        }
         let indexes = self
             .upload_chunks(found.id)
             .await?
@@ -292,7 +360,20 @@ impl Store {
             .filter(share::Column::Id.eq(upload.share_id))
             .exec(&txn)
             .await?;
-        delete_upload_rows(&txn, upload.id).await?;
+        // The chunks now belong to the content (or were joined into it);
+        // the upload stays, completed, until the cleanup forgets it.
+        upload_chunk::Entity::delete_many()
+            .filter(upload_chunk::Column::UploadId.eq(upload.id))
+            .exec(&txn)
+            .await?;
+        upload::Entity::update_many()
+            .col_expr(upload::Column::Completed, Expr::value(true))
+            .col_expr(upload::Column::Completing, Expr::value(false))
+            .col_expr(upload::Column::ClaimedAt, Expr::value(Option::<i64>::None))
+            .col_expr(upload::Column::UpdatedAt, Expr::value(to_micros(now())))
+            .filter(upload::Column::Id.eq(upload.id))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(Ok(()))
     }
@@ -325,12 +406,27 @@ impl Store {
             .select_only()
             .column(upload::Column::Id)
             .filter(upload::Column::UpdatedAt.lt(to_micros(cutoff)))
+            .filter(upload::Column::Completed.eq(false))
             .into_tuple()
             .all(&self.db)
             .await?)
     }
 
-    /// Which of `keys` a content, a chunk or the doomed list still refers to.
+    /// Forgets completed uploads older than `cutoff`: late retries of their
+    /// chunks are no longer expected.
+    pub async fn purge_completed_uploads(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let result = upload::Entity::delete_many()
+            .filter(upload::Column::Completed.eq(true))
+            .filter(upload::Column::UpdatedAt.lt(to_micros(cutoff)))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Which of `keys` a content (shown or doomed) or a chunk refers to.
     pub async fn referenced_blobs(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
         let mut found: Vec<String> = content_part::Entity::find()
             .select_only()
@@ -339,14 +435,7 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let doomed: Vec<String> = doomed_blob::Entity::find()
-            .select_only()
-            .column(doomed_blob::Column::BlobKey)
-            .filter(doomed_blob::Column::BlobKey.is_in(keys.iter().cloned()))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        found.extend(doomed);
+
         let chunks: Vec<String> = upload_chunk::Entity::find()
             .select_only()
             .column(upload_chunk::Column::BlobKey)
@@ -390,12 +479,19 @@ async fn refuse<T>(txn: sea_orm::DatabaseTransaction, refusal: UploadRefusal) ->
     Ok(Err(refusal))
 }
 
-fn check_total(found: upload::Model, total_chunks: u32) -> Result<UploadRecord, UploadRefusal> {
+fn check_total(
+    found: upload::Model,
+    total_chunks: u32,
+    lease: std::time::Duration,
+) -> Result<UploadRecord, UploadRefusal> {
     let expected = found.total_chunks.max(0) as u32;
     if expected != total_chunks {
         return Err(UploadRefusal::TotalMismatch { expected });
     }
-    if found.completing {
+    if found.completed {
+        return Err(UploadRefusal::Completed);
+    }
+    if is_claimed(&found, lease) {
         return Err(UploadRefusal::Completing);
     }
     Ok(upload_record(found))

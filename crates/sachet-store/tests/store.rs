@@ -9,7 +9,8 @@
 
 use sachet_core::PermissionSet;
 use sachet_store::{
-    Chunk, ContentPart, ContentSwitch, PageRequest, Store, StoreError, SwitchRule, UploadRefusal,
+    Chunk, Claim, ContentPart, ContentSwitch, PageRequest, Store, StoreError, SwitchRule,
+    UploadRefusal,
 };
 
 /// Where a test keeps its data: a temporary folder, or a database of its
@@ -200,8 +201,8 @@ async fn one_claim_wins_and_chunks_freeze_while_completing() {
         .await
         .unwrap()
         .unwrap();
-    assert!(store.claim_upload(upload.id).await.unwrap());
-    assert!(!store.claim_upload(upload.id).await.unwrap());
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Busy);
     assert_eq!(
         store
             .record_chunk(upload.id, &chunk(0, 2), 10)
@@ -211,7 +212,7 @@ async fn one_claim_wins_and_chunks_freeze_while_completing() {
         UploadRefusal::Completing
     );
     store.release_upload(upload.id).await.unwrap();
-    assert!(store.claim_upload(upload.id).await.unwrap());
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Claimed);
 
     let switch = ContentSwitch {
         parts: vec![("content/a".into(), 1)],
@@ -234,16 +235,58 @@ async fn one_claim_wins_and_chunks_freeze_while_completing() {
         end: 1,
     };
     assert_eq!(parts, [expected]);
-    // The upload is gone with its chunks.
+    // The upload is done: its chunks belong to the content, and a late
+    // retry is recognised rather than taken for a new upload.
     assert!(store.upload_chunks(upload.id).await.unwrap().is_empty());
+    let retry = store
+        .record_chunk(upload.id, &chunk(0, 1), 10)
+        .await
+        .unwrap();
+    assert_eq!(retry.unwrap_err(), UploadRefusal::Completed);
+    let reopened = store.open_upload(share.id, "u", 1).await.unwrap();
+    assert_eq!(reopened.unwrap_err(), UploadRefusal::Completed);
     assert_eq!(
+        store.claim_upload(upload.id).await.unwrap(),
+        Claim::Completed
+    );
+    assert!(
         store
-            .record_chunk(upload.id, &chunk(0, 1), 10)
+            .received_indexes(share.id, "u")
             .await
             .unwrap()
-            .unwrap_err(),
-        UploadRefusal::Gone
+            .is_none()
     );
+    // The cleanup forgets it in the end.
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(store.purge_completed_uploads(later).await.unwrap(), 1);
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Gone);
+}
+
+#[tokio::test]
+async fn a_claim_whose_holder_died_lapses_after_its_lease() {
+    let (store, _dir) = store().await;
+    let store = store.with_claim_lease(std::time::Duration::from_millis(300));
+    let share = store.create_share(None, None).await.unwrap();
+    let upload = store.open_upload(share.id, "u", 1).await.unwrap().unwrap();
+    store
+        .record_chunk(upload.id, &chunk(0, 1), 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Claimed);
+    // A renewed claim holds.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    store.renew_claim(upload.id).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Busy);
+    // One left alone lapses: chunks may change again, and another claims it.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    store
+        .record_chunk(upload.id, &chunk(0, 2), 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Claimed);
 }
 
 #[tokio::test]
@@ -285,15 +328,25 @@ async fn switches_respect_their_rule() {
     let replace = store.complete_upload(&two, SwitchRule::Replace, &two_content, soon());
     replace.await.unwrap().unwrap();
 
-    // The replaced content's blob waits out its grace period, still referenced.
+    // The replaced content keeps its parts, still referenced, through its
+    // grace period.
     let keys = ["content/one".to_owned()];
     assert_eq!(store.referenced_blobs(&keys).await.unwrap(), keys);
     let now = chrono::Utc::now();
-    assert!(store.due_doomed_blobs(now, 10).await.unwrap().is_empty());
+    assert!(store.due_doomed_contents(now, 10).await.unwrap().is_empty());
     let later = now + chrono::Duration::hours(2);
-    assert_eq!(store.due_doomed_blobs(later, 10).await.unwrap(), keys);
-    store.forget_doomed_blobs(&keys).await.unwrap();
+    let due = store.due_doomed_contents(later, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(store.content_blobs(due[0]).await.unwrap(), keys);
+    store.forget_content(due[0]).await.unwrap();
     assert!(store.referenced_blobs(&keys).await.unwrap().is_empty());
+    assert!(
+        store
+            .due_doomed_contents(later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

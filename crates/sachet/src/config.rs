@@ -32,6 +32,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("argon2_memory_kib", "19456"),
     ("argon2_iterations", "2"),
     ("argon2_parallelism", "1"),
+    ("idle_timeout", "60s"),
+    ("max_concurrent_uploads", "32"),
     ("cleanup_interval", "1h"),
     ("upload_expiry", "24h"),
     ("empty_share_expiry", "24h"),
@@ -88,6 +90,10 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
+    /// How long a connection or an upload may stay silent.
+    pub idle_timeout: Duration,
+    /// Chunks received at once; more wait for a turn.
+    pub max_concurrent_uploads: usize,
     /// How often `serve` runs the cleanup.
     pub cleanup_interval: Duration,
     /// Age at which an upload without new chunks is abandoned.
@@ -131,7 +137,7 @@ impl Config {
 
     fn from_raw(raw: &BTreeMap<String, String>) -> anyhow::Result<Config> {
         let get = |name: &str| raw.get(name).cloned().unwrap_or_default();
-        Ok(Config {
+        let config = Config {
             bind: get("bind"),
             data_dir: PathBuf::from(get("data_dir")),
             database_url: get("database_url"),
@@ -167,11 +173,75 @@ impl Config {
             argon2_memory_kib: parsed(raw, "argon2_memory_kib", parse_number)?,
             argon2_iterations: parsed(raw, "argon2_iterations", parse_number)?,
             argon2_parallelism: parsed(raw, "argon2_parallelism", parse_number)?,
+            idle_timeout: parsed(raw, "idle_timeout", parse_duration)?,
+            max_concurrent_uploads: parsed(raw, "max_concurrent_uploads", parse_number)?,
             cleanup_interval: parsed(raw, "cleanup_interval", parse_duration)?,
             upload_expiry: parsed(raw, "upload_expiry", parse_duration)?,
             empty_share_expiry: parsed(raw, "empty_share_expiry", parse_duration)?,
             orphan_grace: parsed(raw, "orphan_grace", parse_duration)?,
-        })
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses values that would break the server later rather than now.
+    fn validate(&self) -> anyhow::Result<()> {
+        const DAY: Duration = Duration::from_secs(86_400);
+        const YEAR: Duration = Duration::from_secs(366 * 86_400);
+        let within = |name: &str, value: Duration, min: Duration, max: Duration| {
+            if value < min || value > max {
+                bail!(
+                    "{} must lie between {} and {} seconds",
+                    env_name(name),
+                    min.as_secs(),
+                    max.as_secs()
+                );
+            }
+            Ok(())
+        };
+        within("token_ttl", self.token_ttl, Duration::from_secs(1), YEAR)?;
+        within("token_leeway", self.token_leeway, Duration::ZERO, DAY)?;
+        within(
+            "idle_timeout",
+            self.idle_timeout,
+            Duration::from_secs(1),
+            DAY,
+        )?;
+        within(
+            "cleanup_interval",
+            self.cleanup_interval,
+            Duration::from_secs(1),
+            YEAR,
+        )?;
+        for (name, value) in [
+            ("login_window", self.login_window),
+            ("login_lockout", self.login_lockout),
+            ("upload_expiry", self.upload_expiry),
+            ("empty_share_expiry", self.empty_share_expiry),
+            ("orphan_grace", self.orphan_grace),
+        ] {
+            within(name, value, Duration::ZERO, 10 * YEAR)?;
+        }
+        if !(8..=1024 * 1024).contains(&self.argon2_memory_kib) {
+            bail!("SACHET_ARGON2_MEMORY_KIB must lie between 8 and 1048576 (1 GiB)");
+        }
+        if !(1..=100).contains(&self.argon2_iterations) {
+            bail!("SACHET_ARGON2_ITERATIONS must lie between 1 and 100");
+        }
+        if !(1..=64).contains(&self.argon2_parallelism) {
+            bail!("SACHET_ARGON2_PARALLELISM must lie between 1 and 64");
+        }
+        if self.max_concurrent_uploads == 0 {
+            bail!("SACHET_MAX_CONCURRENT_UPLOADS must be at least 1");
+        }
+        if let Some(origin) = self
+            .cors_origins
+            .iter()
+            .find(|origin| !origin.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            bail!("SACHET_CORS_ORIGINS holds {origin:?}, which is no origin");
+        }
+        Ok(())
     }
 
     /// The database URL, defaulting to the SQLite file in the data folder.
@@ -374,6 +444,25 @@ mod tests {
                 .to_string()
                 .contains("bnid")
         );
+    }
+
+    #[test]
+    fn values_that_would_break_the_server_later_are_refused_now() {
+        for (name, value) in [
+            ("token_leeway", "2d"),
+            ("token_ttl", "0"),
+            ("token_ttl", "20000000w"),
+            ("upload_expiry", "20000000w"),
+            ("login_window", "20000000w"),
+            ("argon2_memory_kib", "4000000000"),
+            ("cors_origins", "https://x\u{1}y"),
+            ("max_concurrent_uploads", "0"),
+        ] {
+            let mut raw = defaults();
+            raw.insert(name.into(), value.into());
+            let err = Config::from_raw(&raw).unwrap_err().to_string();
+            assert!(err.contains(&env_name(name)), "{name}={value}: {err}");
+        }
     }
 
     #[test]

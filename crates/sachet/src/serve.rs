@@ -39,6 +39,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let cleanup = tokio::spawn(periodic_cleanup(state.clone(), config.clone()));
     let app = sachet_server::app(state.clone(), &CorsOrigins(config.cors_origins.clone()));
     Server::new_with_acceptor(acceptor)
+        .idle_timeout(config.idle_timeout)
         .run_with_graceful_shutdown(app, shutdown_signal(), Some(SHUTDOWN_GRACE))
         .await
         .context("serving")?;

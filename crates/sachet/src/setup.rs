@@ -35,11 +35,37 @@ pub fn data_dir(config: &Config) -> anyhow::Result<PathBuf> {
 /// Opens the database and applies pending migrations.
 pub async fn store(config: &Config) -> anyhow::Result<Store> {
     data_dir(config)?;
-    let store = Store::connect(&config.database_url()?)
-        .await
-        .context("opening the database")?;
+    let url = config.database_url()?;
+    create_private_sqlite_file(&url)?;
+    let store = Store::connect(&url).await.context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
+}
+
+/// Creates a missing SQLite file readable by its owner only: it holds the
+/// password hashes. SQLite gives its journal files the same mode.
+fn create_private_sqlite_file(url: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') || Path::new(path).exists() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err).with_context(|| format!("creating {path}")),
+    }
 }
 
 /// The password hasher the configuration asks for.
@@ -71,6 +97,8 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         token_leeway: config.token_leeway,
         revoke_tokens_on_password_change: config.revoke_tokens_on_password_change,
         blob_grace: config.orphan_grace,
+        idle_timeout: config.idle_timeout,
+        max_concurrent_uploads: config.max_concurrent_uploads,
         logins_per_user: LoginLimit {
             max_failures: config.login_max_failures,
             window: config.login_window,
@@ -87,6 +115,7 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         blobs,
         tokens,
         passwords: hasher(config)?,
+        upload_turns: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_uploads)),
         limits: Arc::new(limits),
     })
 }

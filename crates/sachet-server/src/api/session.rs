@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{ApiTags, Message};
 use crate::{
-    auth::{TokenError, UserOnly},
+    auth::{TokenError, TokenRefusal, UserOnly},
     error::{ApiError, Fails, error_sets},
     http::body::JsonBody,
     state::AppState,
@@ -118,7 +118,7 @@ impl SessionApi {
     ) -> Result<Json<TokenAnswer>, Fails<LoginErrors>> {
         let request = body.parse()?.value;
         let throttle = Throttle::new(&request.username, remote);
-        throttle.check(&state).await?;
+        throttle.begin(&state).await?;
 
         let user = state.store.user_by_name(&request.username).await?;
         let verified = match Password::parse(request.password) {
@@ -133,7 +133,6 @@ impl SessionApi {
             Err(_) => false,
         };
         let Some(user) = user.filter(|_| verified) else {
-            throttle.failed(&state).await?;
             return Err(ApiError::unauthorized("Invalid credentials.").into());
         };
         throttle.succeeded(&state).await?;
@@ -177,24 +176,31 @@ impl SessionApi {
         let caller = state.user(&auth, PermissionSet::EMPTY).await?;
         let request = body.parse()?.value;
 
-        let claims = state
-            .tokens
-            .verify(&request.token)
-            .map_err(|err| match err {
-                TokenError::Expired => ApiError::bad_request("Token has already expired."),
-                TokenError::Invalid => ApiError::bad_request("Not a valid token."),
-            })?;
+        let claims = match state.tokens.verify(&request.token) {
+            Ok(claims) => claims,
+            Err(TokenError::Expired) => {
+                return Err(ApiError::bad_request("Token has already expired.").into());
+            }
+            Err(TokenError::Invalid) => {
+                return Err(ApiError::bad_request("Not a valid token.").into());
+            }
+        };
         let is_admin = caller.permissions().contains(Permission::Admin);
         if caller.user_id() != Some(claims.user_id()) && !is_admin {
             return Err(ApiError::forbidden("You may only revoke your own tokens.").into());
         }
-        // Kept past the expiry by the leeway, while the token could still pass.
-        let leeway = chrono::Duration::from_std(state.limits.token_leeway).unwrap_or_default();
-        match state
-            .store
-            .revoke_token(&claims.jti, claims.expires_at() + leeway)
-            .await
-        {
+        // A token that no longer works for another reason is revoked already.
+        if let Err(refusal) = state.check_token(&request.token).await? {
+            return Err(ApiError::bad_request(match refusal {
+                TokenRefusal::UserGone => "Token no longer works: its user is gone.",
+                _ => "Token is already revoked.",
+            })
+            .into());
+        }
+        // Kept a day past the expiry: longer than any allowed clock leeway,
+        // so the token cannot pass again once the record is gone.
+        let keep_until = claims.expires_at() + chrono::Duration::days(1);
+        match state.store.revoke_token(&claims.jti, keep_until).await {
             Ok(()) => Ok(Json(Message::new("Token revoked."))),
             Err(sachet_store::StoreError::Conflict(_)) => {
                 Err(ApiError::bad_request("Token is already revoked.").into())
@@ -297,43 +303,44 @@ impl Throttle {
         }
     }
 
-    /// Refuses the attempt while a key is blocked.
-    async fn check(&self, state: &AppState) -> Result<(), ApiError> {
-        let keys: Vec<String> = self.user.iter().chain(&self.address).cloned().collect();
-        let Some(until) = state.store.login_blocked_until(&keys).await? else {
-            return Ok(());
-        };
-        let millis = (until - chrono::Utc::now()).num_milliseconds().max(0) as u64;
-        let seconds = millis.div_ceil(1000).max(1);
-        Err(ApiError::new(
-            poem::http::StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed logins: try again in {seconds} seconds."),
-        )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)))
-    }
-
-    async fn failed(&self, state: &AppState) -> Result<(), ApiError> {
-        if let Some(key) = &self.user {
-            state
-                .store
-                .record_login_failure(key, state.limits.logins_per_user)
-                .await?;
-        }
-        if let Some(key) = &self.address {
-            state
-                .store
-                .record_login_failure(key, state.limits.logins_per_address)
-                .await?;
+    /// Counts the attempt against both keys before the password is
+    /// checked, or refuses it while a key is blocked.
+    async fn begin(&self, state: &AppState) -> Result<(), ApiError> {
+        let keys = [
+            (&self.user, state.limits.logins_per_user),
+            (&self.address, state.limits.logins_per_address),
+        ];
+        for (key, limit) in keys {
+            let Some(key) = key else { continue };
+            if let Some(until) = state.store.begin_login_attempt(key, limit).await? {
+                return Err(too_many(until));
+            }
         }
         Ok(())
     }
 
+    /// Takes back the counts of a successful attempt: the username starts
+    /// afresh, the address loses this one attempt.
     async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
         if let Some(key) = &self.user {
             state.store.clear_login_failures(key).await?;
         }
+        if let Some(key) = &self.address {
+            state.store.end_login_attempt(key).await?;
+        }
         Ok(())
     }
+}
+
+/// The 429 of a blocked key.
+fn too_many(until: chrono::DateTime<chrono::Utc>) -> ApiError {
+    let millis = (until - chrono::Utc::now()).num_milliseconds().max(0) as u64;
+    let seconds = millis.div_ceil(1000).max(1);
+    ApiError::new(
+        poem::http::StatusCode::TOO_MANY_REQUESTS,
+        format!("Too many failed logins: try again in {seconds} seconds."),
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
 }
 
 /// The name and id of a signed-in caller.

@@ -226,10 +226,18 @@ impl ShareApi {
             None => None,
         };
 
-        let share = state
+        let created = state
             .store
             .create_share(caller.user_id(), file_name.as_ref().map(FileName::as_str))
-            .await?;
+            .await;
+        let share = match created {
+            Ok(share) => share,
+            // The caller's account was deleted while the share was made.
+            Err(StoreError::NotFound("referenced row")) => {
+                return Err(ApiError::unauthorized("The token's user no longer exists.").into());
+            }
+            Err(err) => return Err(err.into()),
+        };
         tracing::info!(share.id = %share.id, "share created");
         let url = format!("/files/{}", share.id);
         Ok(CreatedShare::Created(Json(Created::new(url.clone())), url))

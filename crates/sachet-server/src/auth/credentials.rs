@@ -14,8 +14,9 @@ use poem_openapi::{
     registry::{MetaSecurityScheme, Registry},
 };
 use sachet_core::{Caller, PermissionSet, Username};
+use sachet_store::UserRecord;
 
-use super::TokenError;
+use super::{Claims, TokenError};
 use crate::{error::ApiError, state::AppState};
 
 /// The name of the security scheme in the OpenAPI document.
@@ -124,7 +125,47 @@ macro_rules! credential_extractor {
 credential_extractor!(AnyCaller, anonymous = true);
 credential_extractor!(UserOnly, anonymous = false);
 
+/// Why a token no longer works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Past its expiry.
+    Expired,
+    /// Not signed by this server, or malformed.
+    Invalid,
+    /// Logged out, or issued before the user's tokens were revoked.
+    Revoked,
+    /// Its account was deleted or renamed.
+    UserGone,
+}
+
 impl AppState {
+    /// Checks every reason a token could have stopped working, and returns
+    /// its claims and its user when none applies.
+    pub async fn check_token(
+        &self,
+        token: &str,
+    ) -> Result<Result<(Claims, UserRecord), TokenRefusal>, ApiError> {
+        let claims = match self.tokens.verify(token) {
+            Ok(claims) => claims,
+            Err(TokenError::Expired) => return Ok(Err(TokenRefusal::Expired)),
+            Err(TokenError::Invalid) => return Ok(Err(TokenRefusal::Invalid)),
+        };
+        if self.store.is_revoked(&claims.jti).await? {
+            return Ok(Err(TokenRefusal::Revoked));
+        }
+        let user = self.store.user_by_id(claims.user_id()).await?;
+        let Some(user) = user.filter(|user| user.username == claims.sub) else {
+            return Ok(Err(TokenRefusal::UserGone));
+        };
+        if user
+            .tokens_valid_after
+            .is_some_and(|after| claims.issued_at() < after)
+        {
+            return Ok(Err(TokenRefusal::Revoked));
+        }
+        Ok(Ok((claims, user)))
+    }
+
     /// The caller of an operation that admits anonymous callers, checked
     /// for the permissions `needed`.
     pub async fn caller(
@@ -174,25 +215,14 @@ impl AppState {
             Credential::Bearer(token) => token,
         };
 
-        let claims = self.tokens.verify(token).map_err(|err| match err {
-            TokenError::Expired => ApiError::unauthorized("Token has expired."),
-            TokenError::Invalid => ApiError::unauthorized("Invalid token."),
+        let (_, user) = self.check_token(token).await?.map_err(|refusal| {
+            ApiError::unauthorized(match refusal {
+                TokenRefusal::Expired => "Token has expired.",
+                TokenRefusal::Invalid => "Invalid token.",
+                TokenRefusal::Revoked => "Token has been revoked.",
+                TokenRefusal::UserGone => "The token's user no longer exists.",
+            })
         })?;
-        if self.store.is_revoked(&claims.jti).await? {
-            return Err(ApiError::unauthorized("Token has been revoked."));
-        }
-        let user = self
-            .store
-            .user_by_id(claims.user_id())
-            .await?
-            .filter(|user| user.username == claims.sub)
-            .ok_or_else(|| ApiError::unauthorized("The token's user no longer exists."))?;
-        if user
-            .tokens_valid_after
-            .is_some_and(|after| claims.issued_at() < after)
-        {
-            return Err(ApiError::unauthorized("Token has been revoked."));
-        }
 
         let name = Username::parse(user.username)
             .map_err(|_| ApiError::unauthorized("The token's user no longer exists."))?;

@@ -5,6 +5,6 @@ mod credentials;
 mod password;
 mod token;
 
-pub use credentials::{AnyCaller, Credential, UserOnly};
+pub use credentials::{AnyCaller, Credential, TokenRefusal, UserOnly};
 pub use password::{HashingParams, PasswordHasher};
 pub use token::{Claims, SecretKey, TokenError, TokenIssuer};

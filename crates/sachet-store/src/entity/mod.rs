@@ -2,7 +2,7 @@
 //! since the Unix epoch, which every supported database keeps exactly.
 
 pub mod content_part;
-pub mod doomed_blob;
+pub mod doomed_content;
 pub mod login_failure;
 pub mod revocation;
 pub mod setting;

@@ -13,6 +13,11 @@ pub struct Model {
     pub total_chunks: i32,
     /// Set while one request joins the chunks; no chunk may change meanwhile.
     pub completing: bool,
+    /// When the completing request last showed it was alive.
+    pub claimed_at: Option<i64>,
+    /// The upload completed; the row stays a while so that late retries of
+    /// its chunks are recognised.
+    pub completed: bool,
     /// How many distinct indexes arrived.
     pub received_chunks: i32,
     /// Bytes of the chunks that arrived.

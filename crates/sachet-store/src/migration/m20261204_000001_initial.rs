@@ -43,9 +43,9 @@ enum ContentParts {
 }
 
 #[derive(DeriveIden)]
-enum DoomedBlobs {
+enum DoomedContents {
     Table,
-    BlobKey,
+    ContentId,
     DeleteAfter,
 }
 
@@ -57,6 +57,8 @@ enum Uploads {
     ClientId,
     TotalChunks,
     Completing,
+    ClaimedAt,
+    Completed,
     ReceivedChunks,
     ReceivedBytes,
     CreatedAt,
@@ -213,15 +215,15 @@ impl MigrationTrait for Migration {
 
         manager
             .create_table(
-                table(manager, DoomedBlobs::Table)
+                table(manager, DoomedContents::Table)
                     .col(
-                        ColumnDef::new(DoomedBlobs::BlobKey)
-                            .string_len(255)
+                        ColumnDef::new(DoomedContents::ContentId)
+                            .uuid()
                             .not_null()
                             .primary_key(),
                     )
                     .col(
-                        ColumnDef::new(DoomedBlobs::DeleteAfter)
+                        ColumnDef::new(DoomedContents::DeleteAfter)
                             .big_integer()
                             .not_null(),
                     )
@@ -237,6 +239,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Uploads::ClientId).string_len(255).not_null())
                     .col(ColumnDef::new(Uploads::TotalChunks).integer().not_null())
                     .col(ColumnDef::new(Uploads::Completing).boolean().not_null())
+                    .col(ColumnDef::new(Uploads::ClaimedAt).big_integer().null())
+                    .col(ColumnDef::new(Uploads::Completed).boolean().not_null())
                     .col(ColumnDef::new(Uploads::ReceivedChunks).integer().not_null())
                     .col(
                         ColumnDef::new(Uploads::ReceivedBytes)
@@ -401,7 +405,7 @@ impl MigrationTrait for Migration {
             UploadChunks::Table.into_iden(),
             Uploads::Table.into_iden(),
             ContentParts::Table.into_iden(),
-            DoomedBlobs::Table.into_iden(),
+            DoomedContents::Table.into_iden(),
             Shares::Table.into_iden(),
             Revocations::Table.into_iden(),
             LoginFailures::Table.into_iden(),

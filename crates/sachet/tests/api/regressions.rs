@@ -1,6 +1,7 @@
 //! Regression tests for faults found by adversarial testing, each named
 //! after the behaviour that was broken.
 
+use futures_util::StreamExt;
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
@@ -244,14 +245,9 @@ async fn chunk_retries_racing_the_completion_are_accepted() {
             .all(|s| [StatusCode::OK, StatusCode::CREATED, StatusCode::LOCKED].contains(s)),
         "{statuses:?}"
     );
-    assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CREATED)
-            .count(),
-        1,
-        "{statuses:?}"
-    );
+    // One request completes the upload; retries that arrive after it are
+    // told it is complete.
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?}");
     let content: Vec<u8> = (0..6u8).flat_map(|i| vec![b'0' + i; 1000]).collect();
     assert_eq!(admin.download(&share).await, content);
 }
@@ -403,4 +399,195 @@ async fn chunk_numbers_with_spaces_are_not_integers() {
         .await
         .unwrap();
     expect_error(response, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_cannot_slip_past_the_limit() {
+    let app = TestApp::spawn_with(&[("SACHET_LOGIN_MAX_FAILURES", "3")]).await;
+    app.user("target", &["READ"]).await;
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let anonymous = app.anonymous();
+        tasks.push(tokio::spawn(async move {
+            let password = if n == 15 {
+                "targettarget".to_owned()
+            } else {
+                format!("guess{n}")
+            };
+            let body = json!({"username": "target", "password": password});
+            anonymous
+                .post("/users/login")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        checked <= 3,
+        "only three attempts are checked: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn downloads_while_the_content_is_replaced_get_one_whole_content() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let contents: Vec<Vec<u8>> = (0..4u8).map(|n| vec![b'a' + n; 200_000]).collect();
+    let share = admin.share_with("busy.bin", &contents[0]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut tasks = Vec::new();
+    for writer in 0..2usize {
+        let (admin, share, contents) = (admin.clone(), share.clone(), contents.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut round = 0;
+            while std::time::Instant::now() < deadline {
+                let content = &contents[(writer + round) % contents.len()];
+                admin.upload(Method::PUT, &share, content, 64_000).await;
+                round += 1;
+            }
+            Vec::new()
+        }));
+    }
+    for _ in 0..6 {
+        let (admin, share) = (admin.clone(), share.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while std::time::Instant::now() < deadline {
+                let response = admin.get(&format!("{share}/content")).send().await.unwrap();
+                let status = response.status();
+                let body = response.bytes().await.unwrap().to_vec();
+                seen.push((status, body));
+            }
+            seen
+        }));
+    }
+    for task in tasks {
+        for (status, body) in task.await.unwrap() {
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                contents.contains(&body),
+                "a download returned a mix of contents"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_late_retry_of_a_completed_upload_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.share_with("a.txt", b"first").await;
+    let replace = |upload: &'static str, bytes: &'static [u8]| {
+        admin.send_chunk(Method::PUT, &share, upload, 0, 1, bytes.to_vec())
+    };
+    expect_json(replace("one", b"AAA").await, StatusCode::CREATED).await;
+    expect_json(replace("two", b"BBB").await, StatusCode::CREATED).await;
+    // A client that lost the answer to "one" sends it again.
+    let body = expect_json(replace("one", b"AAA").await, StatusCode::CREATED).await;
+    assert_eq!(body["message"], "Upload completed.");
+    assert_eq!(admin.download(&share).await, b"BBB");
+    let progress = format!("{share}/content/uploads/one");
+    expect_error(
+        admin.get(&progress).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_upload_that_stalls_is_refused_and_frees_its_turn() {
+    let app = TestApp::spawn_with(&[
+        ("SACHET_IDLE_TIMEOUT", "1s"),
+        ("SACHET_MAX_CONCURRENT_UPLOADS", "1"),
+    ])
+    .await;
+    let admin = app.admin().await;
+    let share = admin.create_share("slow.bin").await;
+    let head = "--B\r\ncontent-disposition: form-data; name=\"dzuuid\"\r\n\r\nu\r\n--B\r\ncontent-disposition: form-data; name=\"upload\"; filename=\"x\"\r\n\r\nsome";
+    let stalled =
+        futures_util::stream::once(
+            async move { Ok::<_, std::io::Error>(head.as_bytes().to_vec()) },
+        )
+        .chain(futures_util::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+            Ok(b"more".to_vec())
+        }));
+    let response = admin
+        .post(&format!("{share}/content"))
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(reqwest::Body::wrap_stream(stalled))
+        .send()
+        .await;
+    if let Ok(response) = response {
+        expect_error(response, StatusCode::REQUEST_TIMEOUT).await;
+    }
+    // The only turn is free again.
+    admin.upload(Method::POST, &share, b"fine", 10).await;
+    assert_eq!(admin.download(&share).await, b"fine");
+}
+
+#[tokio::test]
+async fn logging_out_a_token_that_no_longer_works_is_a_bad_request() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let eve = app.user("eve", &["READ"]).await;
+    expect_json(
+        admin.delete("/users/eve/tokens").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let response = admin
+        .post("/users/logout")
+        .json(&json!({"token": eve.token()}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::BAD_REQUEST).await;
+    let gone = app.user("gone", &["READ"]).await;
+    expect_json(
+        admin.delete("/users/gone").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let response = admin
+        .post("/users/logout")
+        .json(&json!({"token": gone.token()}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn data_files_are_private_even_in_an_existing_folder() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    admin.share_with("a.txt", b"secret").await;
+    let mode = |path: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions())
+            & 0o777
+    };
+    if app.setting("SACHET_DATABASE_URL").is_none() {
+        assert_eq!(mode(&app.data_dir().join("sachet.db")), 0o600);
+    }
+    if let Some(blobs) = app.blob_dir() {
+        assert_eq!(mode(&blobs.join("content")), 0o700);
+        let blob = std::fs::read_dir(blobs.join("content"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        assert_eq!(mode(&blob), 0o600);
+    }
 }
