@@ -3,9 +3,10 @@
 //! - `cargo xtask test` runs every test of the workspace (with
 //!   cargo-nextest when it is installed, else `cargo test`), then the
 //!   conformance suite, every tier, against a fresh server.
-//! - `cargo xtask conformance [suite flags]` builds the server, starts it on
-//!   a free port with a fresh data folder, runs the conformance suite
-//!   against it, stops it, and exits with the suite's status.
+//! - `cargo xtask conformance [--db sqlite|postgres|mysql] [--blobs fs|s3]
+//!   [suite flags]` builds the server, starts it on a free port with a fresh
+//!   data folder (and a fresh database or S3 prefix), runs the conformance
+//!   suite against it, stops it, and exits with the suite's status.
 //! - `cargo xtask openapi` rewrites `openapi/sachet.json` from the code;
 //!   `cargo xtask openapi --check` fails when it is stale.
 
@@ -64,7 +65,8 @@ const PASSWORD_VARIABLE: &str = "SACHET_CONFORMANCE_ADMIN_PASSWORD";
 const SECRET_VARIABLE: &str = "SACHET_CONFORMANCE_TOKEN_SECRET";
 
 /// Runs the conformance suite against a fresh server of this workspace.
-fn conformance(suite_args: &[String]) -> Result<()> {
+fn conformance(args: &[String]) -> Result<()> {
+    let (backends, suite_args) = Backends::from_args(args)?;
     let root = workspace_root();
     run(Command::new(env!("CARGO"))
         .args([
@@ -77,28 +79,182 @@ fn conformance(suite_args: &[String]) -> Result<()> {
         .current_dir(&root))?;
     let binaries = target_dir(&root).join("debug");
 
-    let data = std::env::temp_dir().join(format!("sachet-conformance-{}", std::process::id()));
+    let run_id = random_hex(6)?;
+    let data = std::env::temp_dir().join(format!("sachet-conformance-{run_id}"));
     std::fs::create_dir_all(&data).map_err(|err| format!("creating {}: {err}", data.display()))?;
+    let database = backends.database.create(&run_id)?;
+    let mut settings = vec![(
+        "SACHET_DATA_DIR".to_owned(),
+        data.join("data").display().to_string(),
+    )];
+    settings.extend(
+        database
+            .url
+            .clone()
+            .map(|url| ("SACHET_DATABASE_URL".to_owned(), url)),
+    );
+    settings.extend(
+        backends
+            .storage_url(&run_id)?
+            .map(|url| ("SACHET_STORAGE_URL".to_owned(), url)),
+    );
+
     let password = random_hex(16)?;
     let secret = random_hex(32)?;
-    let mut server = Server::start(&binaries.join("sachet"), &data, &password, &secret)?;
-
-    // The signing secret lets the suite forge expired tokens.
-    let status = Command::new(binaries.join("sachet-conformance"))
-        .args(["--base-url", &server.url, "--admin-user", "admin"])
-        .args(["--admin-password-env", PASSWORD_VARIABLE])
-        .args(["--token-secret-env", SECRET_VARIABLE])
-        .args(suite_args)
-        .env(PASSWORD_VARIABLE, &password)
-        .env(SECRET_VARIABLE, &secret)
-        .status();
-    server.stop();
+    let outcome = Server::start(&binaries.join("sachet"), &settings, &password, &secret).and_then(
+        |mut server| {
+            println!(
+                "conformance: {} + {} at {}",
+                backends.database.name(),
+                backends.blobs,
+                server.url
+            );
+            // The signing secret lets the suite forge expired tokens.
+            let status = Command::new(binaries.join("sachet-conformance"))
+                .args(["--base-url", &server.url, "--admin-user", "admin"])
+                .args(["--admin-password-env", PASSWORD_VARIABLE])
+                .args(["--token-secret-env", SECRET_VARIABLE])
+                .args(&suite_args)
+                .env(PASSWORD_VARIABLE, &password)
+                .env(SECRET_VARIABLE, &secret)
+                .status();
+            server.stop();
+            status.map_err(|err| format!("running sachet-conformance: {err}"))
+        },
+    );
+    database.drop_it();
     let _ = std::fs::remove_dir_all(&data);
 
-    let status = status.map_err(|err| format!("running sachet-conformance: {err}"))?;
+    let status = outcome?;
     match status.success() {
         true => Ok(()),
         false => Err(format!("the conformance suite failed: {status}")),
+    }
+}
+
+/// The backends a conformance run uses: `--db sqlite|postgres|mysql` and
+/// `--blobs fs|s3`.
+struct Backends {
+    database: DatabaseKind,
+    blobs: String,
+}
+
+#[derive(Clone, Copy)]
+enum DatabaseKind {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// A database made for one run, dropped at its end.
+struct RunDatabase {
+    kind: DatabaseKind,
+    name: String,
+    url: Option<String>,
+}
+
+impl Backends {
+    /// Takes the backend flags out of the arguments; the rest go to the suite.
+    fn from_args(args: &[String]) -> Result<(Backends, Vec<String>)> {
+        let mut backends = Backends {
+            database: DatabaseKind::Sqlite,
+            blobs: "fs".to_owned(),
+        };
+        let mut rest = Vec::new();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--db" => {
+                    backends.database = match args.next().map(String::as_str) {
+                        Some("sqlite") => DatabaseKind::Sqlite,
+                        Some("postgres") => DatabaseKind::Postgres,
+                        Some("mysql") => DatabaseKind::Mysql,
+                        other => {
+                            return Err(format!(
+                                "--db takes sqlite, postgres or mysql, not {other:?}"
+                            ));
+                        }
+                    };
+                }
+                "--blobs" => match args.next().map(String::as_str) {
+                    Some(kind @ ("fs" | "s3")) => backends.blobs = kind.to_owned(),
+                    other => return Err(format!("--blobs takes fs or s3, not {other:?}")),
+                },
+                _ => rest.push(arg.clone()),
+            }
+        }
+        Ok((backends, rest))
+    }
+
+    /// The storage URL of a run: a fresh prefix of the S3 test bucket.
+    fn storage_url(&self, run_id: &str) -> Result<Option<String>> {
+        if self.blobs != "s3" {
+            return Ok(None);
+        }
+        let bucket = std::env::var("SACHET_TEST_S3_BUCKET").map_err(|_| {
+            "--blobs s3 needs SACHET_TEST_S3_BUCKET and the AWS_* variables (see .ci/s3-server)"
+                .to_owned()
+        })?;
+        Ok(Some(format!("s3://{bucket}/conformance-{run_id}")))
+    }
+}
+
+impl DatabaseKind {
+    fn name(self) -> &'static str {
+        match self {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+            DatabaseKind::Mysql => "mysql",
+        }
+    }
+
+    /// Creates a fresh database with the server's own client; SQLite needs none.
+    fn create(self, run_id: &str) -> Result<RunDatabase> {
+        let name = format!("sachet_conformance_{run_id}");
+        let url = match self {
+            DatabaseKind::Sqlite => None,
+            DatabaseKind::Postgres => {
+                run(Command::new("psql")
+                    .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc"])
+                    .arg(format!("CREATE DATABASE {name}")))?;
+                Some(format!("postgres://postgres@127.0.0.1/{name}"))
+            }
+            DatabaseKind::Mysql => {
+                run(Command::new("mariadb")
+                    .args(["-h", "127.0.0.1", "-u", "root", "-e"])
+                    .arg(format!(
+                        "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                    )))?;
+                Some(format!("mysql://root@127.0.0.1/{name}"))
+            }
+        };
+        Ok(RunDatabase {
+            kind: self,
+            name,
+            url,
+        })
+    }
+}
+
+impl RunDatabase {
+    fn drop_it(&self) {
+        let outcome = match self.kind {
+            DatabaseKind::Sqlite => return,
+            DatabaseKind::Postgres => Command::new("psql")
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc"])
+                .arg(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .status(),
+            DatabaseKind::Mysql => Command::new("mariadb")
+                .args(["-h", "127.0.0.1", "-u", "root", "-e"])
+                .arg(format!("DROP DATABASE IF EXISTS {}", self.name))
+                .status(),
+        };
+        if !outcome.is_ok_and(|status| status.success()) {
+            eprintln!("xtask: could not drop the database {}", self.name);
+        }
     }
 }
 
@@ -110,14 +266,19 @@ struct Server {
 
 impl Server {
     /// Starts the server on a free loopback port and waits until it listens.
-    fn start(binary: &Path, data: &Path, password: &str, secret: &str) -> Result<Server> {
+    fn start(
+        binary: &Path,
+        settings: &[(String, String)],
+        password: &str,
+        secret: &str,
+    ) -> Result<Server> {
         let mut command = Command::new(binary);
         for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SACHET_")) {
             command.env_remove(name);
         }
         let mut child = command
             .arg("serve")
-            .env("SACHET_DATA_DIR", data.join("data"))
+            .envs(settings.iter().map(|(name, value)| (name, value)))
             .env("SACHET_BIND", "127.0.0.1:0")
             .env("SACHET_INITIAL_ADMIN_PASSWORD", password)
             .env("SACHET_SECRET_KEY", secret)
