@@ -9,6 +9,7 @@
 mod anonymous;
 mod auth;
 mod cli;
+mod client;
 mod content;
 mod download;
 mod errors;
