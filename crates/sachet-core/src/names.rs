@@ -127,19 +127,20 @@ impl fmt::Debug for FileName {
 pub struct Password(String);
 
 impl Password {
-    /// The longest password accepted, in bytes; hashing cost stays bounded.
-    pub const MAX_BYTES: usize = 1024;
+    /// The longest password accepted, in characters (at most 4 KiB); hashing
+    /// cost stays bounded.
+    pub const MAX_CHARS: usize = 1024;
 
-    /// Accepts any non-empty password up to [`Password::MAX_BYTES`].
+    /// Accepts any non-empty password up to [`Password::MAX_CHARS`].
     pub fn parse(value: impl Into<String>) -> Result<Password, NameError> {
         let value = value.into();
         if value.is_empty() {
             return Err(NameError::Empty { what: "password" });
         }
-        if value.len() > Self::MAX_BYTES {
+        if value.chars().count() > Self::MAX_CHARS {
             return Err(NameError::TooLong {
                 what: "password",
-                max: Self::MAX_BYTES,
+                max: Self::MAX_CHARS,
             });
         }
         Ok(Password(value))

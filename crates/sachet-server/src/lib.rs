@@ -31,13 +31,11 @@ pub struct CorsOrigins(pub Vec<String>);
 /// Swagger UI at `/swagger`, CORS and request logging.
 pub fn app(state: AppState, origins: &CorsOrigins) -> impl Endpoint<Output = Response> + use<> {
     let service = api::service();
+    let document = openapi_document();
     let routes = Dispatch {
-        allow: http::allow::Routes::from_document(&service.spec()),
+        allow: http::allow::Routes::from_document(&document),
         reserved: api::reserved_names(state.clone()),
-        documents: Route::new()
-            .at("/openapi.json", service.spec_endpoint())
-            .at("/openapi.yaml", service.spec_endpoint_yaml())
-            .nest("/swagger", service.swagger_ui()),
+        documents: documents(&service, document),
         api: service.into_endpoint(),
     };
     routes
@@ -49,7 +47,37 @@ pub fn app(state: AppState, origins: &CorsOrigins) -> impl Endpoint<Output = Res
 
 /// The OpenAPI document, as JSON.
 pub fn openapi_document() -> String {
-    api::service().spec()
+    serde_json::to_string_pretty(&api::document()).expect("a JSON value renders")
+}
+
+/// `/openapi.json`, `/openapi.yaml` and Swagger UI at `/swagger`, all
+/// showing the completed document (see [`api::document`]).
+fn documents<T: poem_openapi::OpenApi>(
+    service: &poem_openapi::OpenApiService<T, ()>,
+    json: String,
+) -> Route {
+    let value: serde_json::Value = serde_json::from_str(&json).expect("the document is JSON");
+    let yaml = serde_yaml::to_string(&value).expect("a JSON value renders as YAML");
+    // Swagger UI's page embeds the document poem-openapi derived; it is
+    // swapped for the completed one.
+    let swagger = service
+        .swagger_ui_html()
+        .replacen(&service.spec(), &json, 1);
+    let serve = |content_type: &'static str, body: String| {
+        poem::endpoint::make_sync(move |_| {
+            Response::builder()
+                .content_type(content_type)
+                .body(body.clone())
+        })
+    };
+    Route::new()
+        .at("/openapi.json", serve("application/json", json))
+        .at("/openapi.yaml", serve("application/yaml", yaml))
+        .at(
+            "/swagger",
+            serve("text/html; charset=utf-8", swagger.clone()),
+        )
+        .at("/swagger/", serve("text/html; charset=utf-8", swagger))
 }
 
 fn cors(origins: &CorsOrigins) -> Cors {

@@ -53,6 +53,32 @@ impl std::fmt::Debug for ChunkForm {
     }
 }
 
+/// The most of a refused chunk's body read and dropped before answering.
+const REFUSED_BODY_DRAIN: u64 = 8 * 1024 * 1024;
+
+/// How long a refused chunk's body is read before answering anyway.
+const REFUSED_BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl ChunkForm {
+    /// Reads and drops the body of a chunk refused before it was read (401,
+    /// 403, 404, 423), up to [`REFUSED_BODY_DRAIN`] bytes for at most
+    /// [`REFUSED_BODY_DEADLINE`]. A client that sends its headers and its
+    /// body in separate writes then reads the refusal, instead of failing
+    /// to write into a connection the server already closed. A larger or
+    /// slower body is cut off.
+    pub async fn discard(self) {
+        let Some(body) = self.body else { return };
+        let mut reader = tokio::io::AsyncReadExt::take(body.into_async_read(), REFUSED_BODY_DRAIN);
+        let mut sink = tokio::io::sink();
+        let drain = tokio::io::copy(&mut reader, &mut sink);
+        // Whatever happens while draining, the refusal is the answer.
+        let _ = tokio::time::timeout(REFUSED_BODY_DEADLINE, drain).await;
+    }
+}
+
+/// The longest upload id (`dzuuid`), in characters.
+const MAX_UPLOAD_ID_CHARS: usize = 64;
+
 /// The longest text field of a chunk form.
 const MAX_TEXT_FIELD: usize = 256;
 
@@ -105,10 +131,11 @@ fn validate(fields: &ChunkFields, limits: &crate::state::Limits) -> Result<Chunk
         .client_id
         .clone()
         .ok_or_else(|| ApiError::bad_request("Missing field `dzuuid`."))?;
-    if client_id.is_empty() || client_id.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "Field `dzuuid` must be a non-empty string without control characters.",
-        ));
+    let length = client_id.chars().count();
+    if !(1..=MAX_UPLOAD_ID_CHARS).contains(&length) || client_id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "Field `dzuuid` must be 1 to {MAX_UPLOAD_ID_CHARS} characters without control characters."
+        )));
     }
     let index = integer_field("dzchunkindex", fields.index.as_deref())?;
     let total = integer_field("dztotalchunks", fields.total.as_deref())?;
@@ -628,21 +655,23 @@ fn property(
     ("", MetaSchemaRef::Inline(Box::new(schema)))
 }
 
+fn upload_id_schema() -> MetaSchemaRef {
+    MetaSchemaRef::Inline(Box::new(MetaSchema {
+        description: Some("Id of the upload, the same for all its chunks."),
+        min_length: Some(1),
+        max_length: Some(MAX_UPLOAD_ID_CHARS),
+        pattern: Some(r"^[^\u0000-\u001F\u007F-\u009F]*$".into()),
+        ..MetaSchema::new("string")
+    }))
+}
+
 fn chunk_schema() -> MetaSchema {
     let named = |name: &'static str, (_, schema): (&'static str, MetaSchemaRef)| (name, schema);
     MetaSchema {
         description: Some("One chunk of an upload. Fields may come in any order."),
         required: vec!["dzuuid", "dzchunkindex", "dztotalchunks", "upload"],
         properties: vec![
-            named(
-                "dzuuid",
-                property(
-                    "string",
-                    None,
-                    "Id of the upload, the same for all its chunks.",
-                    None,
-                ),
-            ),
+            ("dzuuid", upload_id_schema()),
             named(
                 "dzchunkindex",
                 property(
@@ -675,6 +704,12 @@ fn chunk_schema() -> MetaSchema {
                 ),
             ),
         ],
+        example: Some(serde_json::json!({
+            "dzuuid": "6f1c2a4e-3b5d-4c7e-9a8b-0d1e2f3a4b5c",
+            "dzchunkindex": 0,
+            "dztotalchunks": 2,
+            "upload": "the first bytes of the file",
+        })),
         ..MetaSchema::new("object")
     }
 }
@@ -797,7 +832,15 @@ mod tests {
                     ("dzchunkindex", "0"),
                     ("dztotalchunks", "1"),
                 ],
-                "Field `dzuuid` must be a non-empty string without control characters.",
+                "Field `dzuuid` must be 1 to 64 characters without control characters.",
+            ),
+            (
+                &[
+                    ("dzuuid", &"u".repeat(65)),
+                    ("dzchunkindex", "0"),
+                    ("dztotalchunks", "1"),
+                ],
+                "Field `dzuuid` must be 1 to 64 characters without control characters.",
             ),
         ];
         for (pairs, message) in cases {

@@ -103,14 +103,25 @@ impl ContentApi {
         id: Path<ShareId>,
         form: ChunkForm,
     ) -> Result<ChunkAnswer, Fails<UploadErrors>> {
-        let caller = state.caller(&auth, needs(Permission::Create)).await?;
-        let share = state.find_share(&id.0).await?;
-        if !caller.owns(share.owner_id) {
-            return Err(ApiError::forbidden("Share must be initialized by its owner.").into());
+        let checked: Result<_, Fails<UploadErrors>> = async {
+            let caller = state.caller(&auth, needs(Permission::Create)).await?;
+            let share = state.find_share(&id.0).await?;
+            if !caller.owns(share.owner_id) {
+                return Err(ApiError::forbidden("Share must be initialized by its owner.").into());
+            }
+            if share.initialized {
+                return Err(ApiError::locked("Use PUT to modify the share.").into());
+            }
+            Ok(share)
         }
-        if share.initialized {
-            return Err(ApiError::locked("Use PUT to modify the share.").into());
-        }
+        .await;
+        let share = match checked {
+            Ok(share) => share,
+            Err(refusal) => {
+                form.discard().await;
+                return Err(refusal);
+            }
+        };
         let outcome = state
             .receive_chunk(&share, form, SwitchRule::FirstUpload)
             .await?;
@@ -133,17 +144,28 @@ impl ContentApi {
         id: Path<ShareId>,
         form: ChunkForm,
     ) -> Result<ChunkAnswer, Fails<UploadErrors>> {
-        let caller = state.caller(&auth, needs(Permission::Modify)).await?;
-        let share = state.find_share(&id.0).await?;
-        if share.locked {
-            return Err(ApiError::locked("Share is locked.").into());
+        let checked: Result<_, Fails<UploadErrors>> = async {
+            let caller = state.caller(&auth, needs(Permission::Modify)).await?;
+            let share = state.find_share(&id.0).await?;
+            if share.locked {
+                return Err(ApiError::locked("Share is locked.").into());
+            }
+            if !caller.owns(share.owner_id) {
+                return Err(ApiError::forbidden("Share must be modified by its owner.").into());
+            }
+            if !share.initialized {
+                return Err(ApiError::locked("Use POST to upload the first content.").into());
+            }
+            Ok(share)
         }
-        if !caller.owns(share.owner_id) {
-            return Err(ApiError::forbidden("Share must be modified by its owner.").into());
-        }
-        if !share.initialized {
-            return Err(ApiError::locked("Use POST to upload the first content.").into());
-        }
+        .await;
+        let share = match checked {
+            Ok(share) => share,
+            Err(refusal) => {
+                form.discard().await;
+                return Err(refusal);
+            }
+        };
         let outcome = state
             .receive_chunk(&share, form, SwitchRule::Replace)
             .await?;

@@ -14,6 +14,7 @@ mod system;
 mod users;
 
 use poem_openapi::{OpenApiService, Tags};
+use serde_json::{Map, Value, json};
 
 use crate::state::AppState;
 
@@ -77,9 +78,66 @@ pub fn service() -> OpenApiService<Api, ()> {
         system::SystemApi,
     );
     OpenApiService::new(api, "Sachet", env!("CARGO_PKG_VERSION"))
-        .summary("Self-hosted file sharing")
         .description(DESCRIPTION)
         .license(poem_openapi::LicenseObject::new("MIT OR Apache-2.0"))
+}
+
+/// The OpenAPI document as served and committed: what poem-openapi derives
+/// from the typed endpoints, completed with what its attributes cannot say.
+pub fn document() -> Value {
+    let mut document: Value =
+        serde_json::from_str(&service().spec()).expect("poem-openapi renders its document as JSON");
+    complete(&mut document);
+    document
+}
+
+/// Operations that take a share's `id`, reached from the share's creation.
+const SHARE_OPERATIONS: [&str; 10] = [
+    "read_share",
+    "patch_share",
+    "replace_share",
+    "delete_share",
+    "lock_share",
+    "unlock_share",
+    "upload_content",
+    "replace_content",
+    "read_content",
+    "head_content",
+];
+
+/// Operations that take a `username`, reached from the user's creation.
+/// Not PATCH and PUT: a rename would leave the links that follow pointing
+/// at a name that no longer exists.
+const USER_OPERATIONS: [&str; 3] = ["read_user", "delete_user", "revoke_user_tokens"];
+
+/// Adds to the derived document:
+/// - `owner_name` as required in a share replacement (it is required even
+///   when `null`, which a `MaybeUndefined` field cannot say);
+/// - OpenAPI links from the creation of a share or a user to the operations
+///   on it, so that generated clients and testing tools can follow them.
+fn complete(document: &mut Value) {
+    if let Some(required) =
+        document["components"]["schemas"]["ShareReplacement"]["required"].as_array_mut()
+    {
+        required.push(json!("owner_name"));
+    }
+    let links = |operations: &[&str], parameter: &str, expression: &str| -> Value {
+        let links: Map<String, Value> = operations
+            .iter()
+            .map(|operation| {
+                let link = json!({
+                    "operationId": operation,
+                    "parameters": { parameter: expression },
+                });
+                (operation.to_string(), link)
+            })
+            .collect();
+        Value::Object(links)
+    };
+    document["paths"]["/files"]["post"]["responses"]["201"]["links"] =
+        links(&SHARE_OPERATIONS, "id", "$response.body#/share_id");
+    document["paths"]["/users"]["post"]["responses"]["201"]["links"] =
+        links(&USER_OPERATIONS, "username", "$request.body#/username");
 }
 
 const DESCRIPTION: &str = "\

@@ -81,10 +81,10 @@ impl poem_openapi::types::Example for LogoutRequest {
 #[oai(example)]
 pub struct PasswordChange {
     /// The current password.
-    #[oai(write_only)]
+    #[oai(write_only, validator(min_length = 1, max_length = 1024))]
     pub old: String,
-    /// The new password.
-    #[oai(write_only)]
+    /// The new password: 1 to 1024 characters.
+    #[oai(write_only, validator(min_length = 1, max_length = 1024))]
     pub new: String,
 }
 

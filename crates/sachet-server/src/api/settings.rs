@@ -30,11 +30,12 @@ pub struct Settings {
     pub default_permissions: Vec<PermissionCode>,
 }
 
-/// Changes to the settings; absent fields stay as they are.
+/// Changes to the settings; absent (or `null`) fields stay as they are.
 #[derive(Debug, Object, Deserialize)]
 #[oai(example)]
 pub struct SettingsPatch {
     /// The permissions of callers that send no token.
+    #[oai(nullable)]
     pub default_permissions: Option<Vec<PermissionCode>>,
 }
 

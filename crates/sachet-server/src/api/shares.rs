@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     ApiTags, Message, Success, Timestamp,
-    model::{Created, page_links, page_request},
+    model::{page_links, page_request},
 };
 use crate::{
     auth::AnyCaller,
@@ -46,6 +46,7 @@ pub struct Share {
     /// The share's id.
     pub share_id: Uuid,
     /// The owner's username; `null` when anonymous callers own the share.
+    #[oai(nullable)]
     pub owner_name: Option<String>,
     /// The file name, used for downloads.
     pub file_name: String,
@@ -56,9 +57,11 @@ pub struct Share {
     /// When the share was created.
     pub create_date: Timestamp,
     /// Bytes of the current content; `null` before the first upload.
+    #[oai(nullable)]
     pub size: Option<u64>,
     /// Media type of the content, from the file name; `null` before the
     /// first upload.
+    #[oai(nullable)]
     pub content_type: Option<String>,
 }
 
@@ -90,7 +93,16 @@ pub fn content_type_of(file_name: &str) -> String {
 #[derive(Debug, Object, Deserialize)]
 #[oai(example)]
 pub struct NewShare {
-    /// The file name; the share's id when absent.
+    /// The file name: 1 to 255 characters without control characters; the
+    /// share's id when absent or `null`.
+    #[oai(
+        nullable,
+        validator(
+            min_length = 1,
+            max_length = 255,
+            pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     pub file_name: Option<String>,
 }
 
@@ -102,26 +114,33 @@ impl poem_openapi::types::Example for NewShare {
     }
 }
 
-/// Read-only fields of a share. A client may send them back unchanged; any
-/// other value is refused.
+/// Read-only fields of a share. A client may send them back unchanged (a
+/// share read with GET, changed and sent back with PUT); any other value is
+/// refused with 400. The document marks them `readOnly`.
 #[derive(Debug, Default, Object, Deserialize)]
 pub struct ShareReadOnly {
     /// Read-only.
+    #[oai(read_only)]
     #[serde(default)]
     pub share_id: MaybeUndefined<Uuid>,
     /// Read-only.
+    #[oai(read_only)]
     #[serde(default)]
     pub initialized: MaybeUndefined<bool>,
     /// Read-only.
+    #[oai(read_only)]
     #[serde(default)]
     pub locked: MaybeUndefined<bool>,
     /// Read-only.
+    #[oai(read_only)]
     #[serde(default)]
     pub create_date: MaybeUndefined<Timestamp>,
     /// Read-only.
+    #[oai(read_only, nullable)]
     #[serde(default)]
     pub size: MaybeUndefined<u64>,
     /// Read-only.
+    #[oai(read_only, nullable)]
     #[serde(default)]
     pub content_type: MaybeUndefined<String>,
 }
@@ -130,10 +149,19 @@ pub struct ShareReadOnly {
 #[derive(Debug, Object, Deserialize)]
 #[oai(example)]
 pub struct SharePatch {
-    /// A new file name.
+    /// A new file name: 1 to 255 characters without control characters.
+    #[oai(
+        nullable,
+        validator(
+            min_length = 1,
+            max_length = 255,
+            pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     pub file_name: Option<String>,
     /// A new owner, who must exist; `null` hands the share to anonymous
     /// callers.
+    #[oai(nullable)]
     #[serde(default)]
     pub owner_name: MaybeUndefined<String>,
     #[oai(flatten)]
@@ -155,10 +183,16 @@ impl poem_openapi::types::Example for SharePatch {
 #[derive(Debug, Object, Deserialize)]
 #[oai(example)]
 pub struct ShareReplacement {
-    /// The file name.
+    /// The file name: 1 to 255 characters without control characters.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    ))]
     pub file_name: String,
     /// The owner, who must exist; `null` hands the share to anonymous
     /// callers. Required, even when `null`.
+    #[oai(nullable)]
     #[serde(default)]
     pub owner_name: MaybeUndefined<String>,
     #[oai(flatten)]
@@ -182,8 +216,10 @@ pub struct SharePage {
     /// The shares of this page, oldest first.
     pub data: Vec<Share>,
     /// The previous page, if any.
+    #[oai(nullable)]
     pub prev: Option<u64>,
     /// The next page, if any.
+    #[oai(nullable)]
     pub next: Option<u64>,
     /// How many pages there are; 0 when there are no shares.
     pub pages: u64,
@@ -191,12 +227,23 @@ pub struct SharePage {
     pub total: u64,
 }
 
+/// The answer to a share's creation: [`Created`] with the new share's id.
+#[derive(Debug, Clone, Object)]
+pub struct ShareCreated {
+    /// Always `success`.
+    pub status: String,
+    /// The path of the new share, `/files/<share_id>`.
+    pub url: String,
+    /// The new share's id.
+    pub share_id: Uuid,
+}
+
 /// The answer to a creation.
 #[derive(Debug, ApiResponse)]
 pub enum CreatedShare {
     /// The share was created, empty.
     #[oai(status = 201)]
-    Created(Json<Created>, #[oai(header = "Location")] String),
+    Created(Json<ShareCreated>, #[oai(header = "Location")] String),
 }
 
 /// Operations on shares.
@@ -240,7 +287,12 @@ impl ShareApi {
         };
         tracing::info!(share.id = %share.id, "share created");
         let url = format!("/files/{}", share.id);
-        Ok(CreatedShare::Created(Json(Created::new(url.clone())), url))
+        let created = ShareCreated {
+            status: "success".into(),
+            url: url.clone(),
+            share_id: share.id,
+        };
+        Ok(CreatedShare::Created(Json(created), url))
     }
 
     /// List shares

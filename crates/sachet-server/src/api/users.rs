@@ -73,9 +73,14 @@ impl From<UserRecord> for User {
 pub struct NewUser {
     /// 1 to 64 characters, no `/` or control characters, not `login`,
     /// `extend`, `logout` or `password`.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^/\\u0000-\\u001F\\u007F-\\u009F]*$"
+    ))]
     pub username: String,
-    /// The password.
-    #[oai(write_only)]
+    /// The password: 1 to 1024 characters.
+    #[oai(write_only, validator(min_length = 1, max_length = 1024))]
     pub password: String,
     /// The permissions to grant.
     pub permissions: Vec<PermissionCode>,
@@ -101,13 +106,23 @@ impl poem_openapi::types::Example for NewUser {
 pub struct UserPatch {
     /// A new name: the user's shares follow it, and tokens issued to the old
     /// name stop working.
+    #[oai(
+        nullable,
+        validator(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^/\\u0000-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     pub username: Option<String>,
-    /// A new password.
-    #[oai(write_only)]
+    /// A new password: 1 to 1024 characters.
+    #[oai(write_only, nullable, validator(min_length = 1, max_length = 1024))]
     pub password: Option<String>,
     /// New permissions.
+    #[oai(nullable)]
     pub permissions: Option<Vec<PermissionCode>>,
     /// Read-only: accepted only with its current value.
+    #[oai(read_only)]
     #[serde(default)]
     pub register_date: MaybeUndefined<Timestamp>,
 }
@@ -127,14 +142,21 @@ impl poem_openapi::types::Example for UserPatch {
 #[derive(Debug, Object, Deserialize)]
 #[oai(example)]
 pub struct UserReplacement {
-    /// The name.
+    /// The name: 1 to 64 characters, no `/` or control characters.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^/\\u0000-\\u001F\\u007F-\\u009F]*$"
+    ))]
     pub username: String,
-    /// A new password.
-    #[oai(write_only)]
+    /// A new password: 1 to 1024 characters; absent or `null` keeps the
+    /// old one.
+    #[oai(write_only, nullable, validator(min_length = 1, max_length = 1024))]
     pub password: Option<String>,
     /// The permissions.
     pub permissions: Vec<PermissionCode>,
     /// Read-only: accepted only with its current value.
+    #[oai(read_only)]
     #[serde(default)]
     pub register_date: MaybeUndefined<Timestamp>,
 }
@@ -156,8 +178,10 @@ pub struct UserPage {
     /// The users of this page, oldest first.
     pub data: Vec<User>,
     /// The previous page, if any.
+    #[oai(nullable)]
     pub prev: Option<u64>,
     /// The next page, if any.
+    #[oai(nullable)]
     pub next: Option<u64>,
     /// How many pages there are; 0 when there are no users.
     pub pages: u64,
@@ -169,6 +193,7 @@ pub struct UserPage {
 #[derive(Debug, Object)]
 pub struct Whoami {
     /// The caller's username, or `null` for an anonymous caller.
+    #[oai(nullable)]
     pub username: Option<String>,
     /// The caller's permissions; for an anonymous caller, the server's
     /// anonymous permissions.

@@ -41,14 +41,29 @@ impl Routes {
         Routes { routes }
     }
 
-    /// The value of `Allow` for `path`: every method of every route that
-    /// matches it (HEAD wherever GET is), or `None` if no route matches.
+    /// The value of `Allow` for `path`: the methods of the most specific
+    /// route that matches it (HEAD wherever GET is), or `None` if no route
+    /// matches. A fixed segment beats a parameter, as in the document:
+    /// `/users/login` allows POST only, although a GET of it reads the user
+    /// named `login` (who cannot exist, the name being reserved).
     pub fn allowed(&self, path: &str) -> Option<String> {
         let segments: Vec<&str> = split(path).collect();
-        let mut methods: Vec<&str> = self
-            .routes
-            .iter()
-            .filter(|(template, _)| matches(template, &segments))
+        let matching = || {
+            self.routes
+                .iter()
+                .filter(|(template, _)| matches(template, &segments))
+        };
+        let specificity = |template: &[Segment]| {
+            template
+                .iter()
+                .filter(|segment| matches!(segment, Segment::Fixed(_)))
+                .count()
+        };
+        let best = matching()
+            .map(|(template, _)| specificity(template))
+            .max()?;
+        let mut methods: Vec<&str> = matching()
+            .filter(|(template, _)| specificity(template) == best)
             .flat_map(|(_, methods)| methods.iter().map(String::as_str))
             .collect();
         if methods.contains(&"GET") {
@@ -80,17 +95,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_matching_route_contributes_its_methods() {
+    fn the_most_specific_matching_route_gives_the_methods() {
         let document = r#"{"paths": {
             "/users/login": {"post": {}},
             "/users/{username}": {"get": {}, "patch": {}, "delete": {}},
             "/files/{id}/content": {"get": {}, "head": {}, "post": {}, "put": {}}
         }}"#;
         let routes = Routes::from_document(document);
-        assert_eq!(
-            routes.allowed("/users/login").as_deref(),
-            Some("DELETE, GET, HEAD, PATCH, POST")
-        );
+        assert_eq!(routes.allowed("/users/login").as_deref(), Some("POST"));
         assert_eq!(
             routes.allowed("/users/alice").as_deref(),
             Some("DELETE, GET, HEAD, PATCH")

@@ -110,7 +110,8 @@ impl ParseFromParameter for PathName {
     }
 }
 
-/// An optional positive integer query parameter, such as `page`.
+/// An optional positive integer query parameter, such as `page`: from 1 to
+/// the largest 64-bit signed integer, as the document's `int64` says.
 #[derive(Debug, Clone)]
 pub struct PositiveInt(Option<Result<u64, String>>);
 
@@ -157,7 +158,11 @@ impl Type for PositiveInt {
 
 impl ParseFromParameter for PositiveInt {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        let parsed = value.parse::<u64>().ok().filter(|n| *n >= 1);
+        let parsed = value
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(i64::unsigned_abs);
         Ok(PositiveInt(Some(parsed.ok_or_else(|| value.to_owned()))))
     }
 
@@ -192,7 +197,11 @@ mod tests {
                 .get_or("page", 1)
         };
         assert_eq!(parse("3").unwrap(), 3);
-        for bad in ["0", "-1", "x", "1.5", ""] {
+        assert_eq!(
+            parse("9223372036854775807").unwrap(),
+            i64::MAX.unsigned_abs()
+        );
+        for bad in ["0", "-1", "x", "1.5", "", "9223372036854775808"] {
             assert_eq!(parse(bad).unwrap_err().status().as_u16(), 400, "{bad:?}");
         }
         let undecodable = ShareId::parse_from_parameters(Vec::<String>::new()).unwrap();

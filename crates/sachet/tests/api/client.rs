@@ -48,15 +48,15 @@ async fn the_generated_rust_client_runs_the_whole_scenario() {
 
     // Create a user and a share.
     let user = NewUser {
-        username: "carol".into(),
-        password: "carol-password".into(),
+        username: "carol".parse().unwrap(),
+        password: "carol-password".parse().unwrap(),
         permissions: vec![PermissionCode::Create, PermissionCode::Read],
     };
     let created = admin.create_user(&user).await.unwrap();
     assert_eq!(created.status().as_u16(), 201);
     assert_eq!(created.into_inner().url, "/users/carol");
     let share = NewShare {
-        file_name: Some("notes.txt".into()),
+        file_name: Some("notes.txt".parse().unwrap()),
     };
     let url = admin.create_share(&share).await.unwrap().into_inner().url;
     let id: uuid::Uuid = url.trim_start_matches("/files/").parse().unwrap();
