@@ -156,10 +156,12 @@ struct NameRule {
 impl NameRule {
     fn of(document: &Value, schema: &str, field: &str) -> NameRule {
         let property = &document["components"]["schemas"][schema]["properties"][field];
+        let pattern = property["pattern"].as_str().expect("a pattern");
+        let length = |key: &str| property[key].as_u64().expect("a length") as usize;
         NameRule {
-            pattern: regex::Regex::new(property["pattern"].as_str().unwrap()).unwrap(),
-            min: property["minLength"].as_u64().unwrap() as usize,
-            max: property["maxLength"].as_u64().unwrap() as usize,
+            pattern: regex::Regex::new(pattern).expect("a valid pattern"),
+            min: length("minLength"),
+            max: length("maxLength"),
         }
     }
 
