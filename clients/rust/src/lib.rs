@@ -71,7 +71,7 @@ impl Client {
             .map_err(Error::CommunicationError)?;
         match response.status().as_u16() {
             200 | 201 => ResponseValue::from_response(response).await,
-            400 | 401 | 403 | 404 | 409 | 413 | 415 | 423 | 503 => Err(Error::ErrorResponse(
+            400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 423 | 503 => Err(Error::ErrorResponse(
                 ResponseValue::from_response(response).await?,
             )),
             _ => Err(Error::UnexpectedResponse(response)),

@@ -365,7 +365,7 @@ impl AppState {
             ));
         };
         let (meta, blob, size) = self.store_chunk(form).await?;
-        let upload = match self.record(share, &meta, &blob, size).await {
+        let upload = match self.record(share, &meta, &blob, size, rule).await {
             Ok(Recorded::Full(upload)) => upload,
             Ok(Recorded::Partial) => return Ok(ChunkOutcome::Received),
             Ok(Recorded::Late(outcome)) => {
@@ -445,10 +445,11 @@ impl AppState {
         meta: &ChunkMeta,
         blob: &BlobKey,
         size: u64,
+        rule: SwitchRule,
     ) -> Result<Recorded, ApiError> {
         let opened = self
             .store
-            .open_upload(share.id, &meta.client_id, meta.total)
+            .open_upload(share.id, &meta.client_id, meta.total, rule)
             .await?;
         let upload = match opened {
             Ok(upload) => upload,

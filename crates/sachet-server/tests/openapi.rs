@@ -70,10 +70,21 @@ fn every_request_body_has_an_example() {
                 continue;
             };
             for (media_type, body) in content {
+                let schema = resolve(&body["schema"]);
+                let example = &schema["example"];
                 assert!(
-                    resolve(&body["schema"])["example"].is_object(),
+                    example.is_object(),
                     "{method} {path} ({media_type}) has no example"
                 );
+                // Found by a QA round: examples lost their write-only
+                // fields, so Swagger UI's prefilled bodies were refused.
+                for field in schema["required"].as_array().into_iter().flatten() {
+                    let field = field.as_str().unwrap();
+                    assert!(
+                        example.get(field).is_some(),
+                        "{method} {path}: the example lacks the required {field}"
+                    );
+                }
             }
         }
     }

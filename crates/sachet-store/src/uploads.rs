@@ -8,8 +8,10 @@
 //! holds, chunks of that upload are refused, so the content is exactly the
 //! chunks counted. A claim is a lease: a request that died while completing
 //! stops renewing it, and another request can then complete the upload.
-//! A completed upload stays known for a while, so that a late retry of one
-//! of its chunks is not taken for a new upload.
+//! A completed upload stays known for one claim lease, so that a late retry
+//! of one of its chunks is not taken for a new upload. After that, or for a
+//! chunk with another chunk count or method, its client id is free for a new
+//! upload.
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -67,6 +69,26 @@ pub enum Claim {
 }
 
 /// Whether another request is completing the upload and still alive.
+/// Whether a chunk for `upload` starts a new upload under the same client
+/// id: the upload completed, and the chunk cannot be a retry of one of its
+/// chunks (another chunk count, another method, or later than a lease after
+/// the completion).
+fn reuses_completed(
+    upload: &upload::Model,
+    total_chunks: u32,
+    rule: SwitchRule,
+    lease: std::time::Duration,
+) -> bool {
+    let lease = chrono::Duration::from_std(lease).unwrap_or_default();
+    let retries_until = upload
+        .updated_at
+        .saturating_add(lease.num_microseconds().unwrap_or(0));
+    upload.completed
+        && (upload.total_chunks != total_chunks as i32
+            || upload.replaces != (rule == SwitchRule::Replace)
+            || to_micros(now()) > retries_until)
+}
+
 fn is_claimed(upload: &upload::Model, lease: std::time::Duration) -> bool {
     let lease = chrono::Duration::from_std(lease).unwrap_or_default();
     let fresh_after = to_micros(now() - lease);
@@ -80,8 +102,9 @@ impl Store {
         share_id: Uuid,
         client_id: &str,
         total_chunks: u32,
+        rule: SwitchRule,
     ) -> Refusable<UploadRecord> {
-        self.retrying(|| self.open_upload_once(share_id, client_id, total_chunks))
+        self.retrying(|| self.open_upload_once(share_id, client_id, total_chunks, rule))
             .await
     }
 
@@ -90,9 +113,20 @@ impl Store {
         share_id: Uuid,
         client_id: &str,
         total_chunks: u32,
+        rule: SwitchRule,
     ) -> Refusable<UploadRecord> {
         if let Some(found) = self.find_upload(share_id, client_id).await? {
-            return Ok(check_total(found, total_chunks, self.claim_lease));
+            if !reuses_completed(&found, total_chunks, rule, self.claim_lease) {
+                return Ok(check_total(found, total_chunks, self.claim_lease));
+            }
+            // A new upload under the id of a completed one: forget the old
+            // one (its chunks already belong to the content). Another chunk
+            // of the new upload may have done so already.
+            upload::Entity::delete_many()
+                .filter(upload::Column::Id.eq(found.id))
+                .filter(upload::Column::Completed.eq(true))
+                .exec(&self.db)
+                .await?;
         }
 
         let stamp = to_micros(now());
@@ -108,6 +142,7 @@ impl Store {
             received_bytes: Set(0),
             created_at: Set(stamp),
             updated_at: Set(stamp),
+            replaces: Set(rule == SwitchRule::Replace),
         };
         match upload::Entity::insert(model)
             .exec_without_returning(&self.db)

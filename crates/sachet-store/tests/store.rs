@@ -10,7 +10,7 @@
 use sachet_core::PermissionSet;
 use sachet_store::{
     Chunk, Claim, ContentPart, ContentSwitch, PageRequest, Store, StoreError, SwitchRule,
-    UploadRefusal,
+    UploadRecord, UploadRefusal,
 };
 
 /// Where a test keeps its data: a temporary folder, or a database of its
@@ -130,10 +130,14 @@ async fn revoking_twice_is_a_conflict_and_purging_keeps_live_tokens() {
 async fn uploads_count_distinct_indexes_and_bytes() {
     let (store, _dir) = store().await;
     let share = store.create_share(None, Some("f")).await.unwrap();
-    let upload = store.open_upload(share.id, "u", 3).await.unwrap().unwrap();
+    let upload = store
+        .open_upload(share.id, "u", 3, SwitchRule::FirstUpload)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         store
-            .open_upload(share.id, "u", 2)
+            .open_upload(share.id, "u", 2, SwitchRule::FirstUpload)
             .await
             .unwrap()
             .unwrap_err(),
@@ -195,7 +199,11 @@ async fn uploads_count_distinct_indexes_and_bytes() {
 async fn one_claim_wins_and_chunks_freeze_while_completing() {
     let (store, _dir) = store().await;
     let share = store.create_share(None, None).await.unwrap();
-    let upload = store.open_upload(share.id, "u", 1).await.unwrap().unwrap();
+    let upload = store
+        .open_upload(share.id, "u", 1, SwitchRule::FirstUpload)
+        .await
+        .unwrap()
+        .unwrap();
     store
         .record_chunk(upload.id, &chunk(0, 1), 10)
         .await
@@ -243,7 +251,10 @@ async fn one_claim_wins_and_chunks_freeze_while_completing() {
         .await
         .unwrap();
     assert_eq!(retry.unwrap_err(), UploadRefusal::Completed);
-    let reopened = store.open_upload(share.id, "u", 1).await.unwrap();
+    let reopened = store
+        .open_upload(share.id, "u", 1, SwitchRule::FirstUpload)
+        .await
+        .unwrap();
     assert_eq!(reopened.unwrap_err(), UploadRefusal::Completed);
     assert_eq!(
         store.claim_upload(upload.id).await.unwrap(),
@@ -267,7 +278,11 @@ async fn a_claim_whose_holder_died_lapses_after_its_lease() {
     let (store, _dir) = store().await;
     let store = store.with_claim_lease(std::time::Duration::from_millis(300));
     let share = store.create_share(None, None).await.unwrap();
-    let upload = store.open_upload(share.id, "u", 1).await.unwrap().unwrap();
+    let upload = store
+        .open_upload(share.id, "u", 1, SwitchRule::FirstUpload)
+        .await
+        .unwrap()
+        .unwrap();
     store
         .record_chunk(upload.id, &chunk(0, 1), 10)
         .await
@@ -289,6 +304,91 @@ async fn a_claim_whose_holder_died_lapses_after_its_lease() {
     assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Claimed);
 }
 
+/// Found by adversarial testing: a new upload that reused the client id of
+/// a completed one was taken for a late retry, answered 201, and dropped.
+#[tokio::test]
+async fn a_completed_uploads_id_is_free_again_after_a_lease_or_with_another_count() {
+    let (store, _dir) = store().await;
+    let store = store.with_claim_lease(std::time::Duration::from_millis(300));
+    let share = store.create_share(None, None).await.unwrap();
+    let complete = |upload: UploadRecord, rule: SwitchRule, key: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .record_chunk(upload.id, &chunk(0, 1), 10)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(store.claim_upload(upload.id).await.unwrap(), Claim::Claimed);
+            let switch = ContentSwitch {
+                parts: vec![(key.into(), 1)],
+            };
+            store
+                .complete_upload(&upload, rule, &switch, soon())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    };
+    let first = store
+        .open_upload(share.id, "u", 1, SwitchRule::FirstUpload)
+        .await
+        .unwrap()
+        .unwrap();
+    complete(first.clone(), SwitchRule::FirstUpload, "content/a").await;
+
+    // Within a lease, the same count is a late retry.
+    let retry = store
+        .open_upload(share.id, "u", 1, SwitchRule::FirstUpload)
+        .await
+        .unwrap();
+    assert_eq!(retry.unwrap_err(), UploadRefusal::Completed);
+    // A replacement cannot be a retry of a first upload: a new upload starts.
+    let replacement = store
+        .open_upload(share.id, "u", 1, SwitchRule::Replace)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(replacement.id, first.id);
+
+    let second = store
+        .open_upload(share.id, "v", 1, SwitchRule::Replace)
+        .await
+        .unwrap()
+        .unwrap();
+    complete(second.clone(), SwitchRule::Replace, "content/b").await;
+    // Another count cannot be a retry either.
+    let other = store
+        .open_upload(share.id, "v", 2, SwitchRule::Replace)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(other.id, second.id);
+    assert_eq!(other.total_chunks, 2);
+
+    let third = store
+        .open_upload(share.id, "w", 1, SwitchRule::Replace)
+        .await
+        .unwrap()
+        .unwrap();
+    complete(third.clone(), SwitchRule::Replace, "content/c").await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // After a lease, the same count and method start a new upload too.
+    let fourth = store
+        .open_upload(share.id, "w", 1, SwitchRule::Replace)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(fourth.id, third.id);
+    complete(fourth, SwitchRule::Replace, "content/d").await;
+    let share = store.share(share.id).await.unwrap().unwrap();
+    let parts = store
+        .content_parts(share.content_id.unwrap(), 0..1)
+        .await
+        .unwrap();
+    assert_eq!(parts[0].blob_key, "content/d");
+}
+
 #[tokio::test]
 async fn switches_respect_their_rule() {
     let (store, _dir) = store().await;
@@ -300,7 +400,7 @@ async fn switches_respect_their_rule() {
         parts: vec![("content/two".into(), 1)],
     };
     let one = store
-        .open_upload(share.id, "one", 1)
+        .open_upload(share.id, "one", 1, SwitchRule::FirstUpload)
         .await
         .unwrap()
         .unwrap();
@@ -308,7 +408,7 @@ async fn switches_respect_their_rule() {
     first.await.unwrap().unwrap();
 
     let two = store
-        .open_upload(share.id, "two", 1)
+        .open_upload(share.id, "two", 1, SwitchRule::FirstUpload)
         .await
         .unwrap()
         .unwrap();
@@ -353,7 +453,11 @@ async fn switches_respect_their_rule() {
 async fn deleting_a_share_returns_every_blob_it_held() {
     let (store, _dir) = store().await;
     let share = store.create_share(None, None).await.unwrap();
-    let upload = store.open_upload(share.id, "u", 2).await.unwrap().unwrap();
+    let upload = store
+        .open_upload(share.id, "u", 2, SwitchRule::FirstUpload)
+        .await
+        .unwrap()
+        .unwrap();
     store
         .record_chunk(upload.id, &chunk(0, 1), 10)
         .await
@@ -402,7 +506,11 @@ async fn deleting_a_user_leaves_its_shares_without_owner() {
 async fn content_parts_cover_the_range_asked_for() {
     let (store, _dir) = store().await;
     let share = store.create_share(None, None).await.unwrap();
-    let upload = store.open_upload(share.id, "u", 3).await.unwrap().unwrap();
+    let upload = store
+        .open_upload(share.id, "u", 3, SwitchRule::FirstUpload)
+        .await
+        .unwrap()
+        .unwrap();
     let parts = vec![
         ("a".to_owned(), 10),
         ("b".to_owned(), 0),

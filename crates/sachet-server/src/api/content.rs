@@ -35,7 +35,7 @@ use crate::{
 
 error_sets! {
     /// Errors of `upload_content` and `replace_content`.
-    UploadErrors = [400, 401, 403, 404, 409, 413, 415, 423];
+    UploadErrors = [400, 401, 403, 404, 408, 409, 413, 415, 423, 503];
     /// Errors of `read_upload`.
     ReadUploadErrors = [401, 403, 404];
     /// Errors of `read_content` and `head_content`.

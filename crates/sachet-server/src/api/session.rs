@@ -34,7 +34,6 @@ pub struct LoginRequest {
     /// The username.
     pub username: String,
     /// The password.
-    #[oai(write_only)]
     pub password: String,
 }
 
@@ -81,10 +80,10 @@ impl poem_openapi::types::Example for LogoutRequest {
 #[oai(example)]
 pub struct PasswordChange {
     /// The current password.
-    #[oai(write_only, validator(min_length = 1, max_length = 1024))]
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub old: String,
     /// The new password: 1 to 1024 characters.
-    #[oai(write_only, validator(min_length = 1, max_length = 1024))]
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub new: String,
 }
 

@@ -80,7 +80,7 @@ pub struct NewUser {
     ))]
     pub username: String,
     /// The password: 1 to 1024 characters.
-    #[oai(write_only, validator(min_length = 1, max_length = 1024))]
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub password: String,
     /// The permissions to grant.
     pub permissions: Vec<PermissionCode>,
@@ -116,7 +116,7 @@ pub struct UserPatch {
     )]
     pub username: Option<String>,
     /// A new password: 1 to 1024 characters.
-    #[oai(write_only, nullable, validator(min_length = 1, max_length = 1024))]
+    #[oai(nullable, validator(min_length = 1, max_length = 1024))]
     pub password: Option<String>,
     /// New permissions.
     #[oai(nullable)]
@@ -151,7 +151,7 @@ pub struct UserReplacement {
     pub username: String,
     /// A new password: 1 to 1024 characters; absent or `null` keeps the
     /// old one.
-    #[oai(write_only, nullable, validator(min_length = 1, max_length = 1024))]
+    #[oai(nullable, validator(min_length = 1, max_length = 1024))]
     pub password: Option<String>,
     /// The permissions.
     pub permissions: Vec<PermissionCode>,

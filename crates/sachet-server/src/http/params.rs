@@ -50,7 +50,9 @@ impl Type for ShareId {
 
 impl ParseFromParameter for ShareId {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        Ok(ShareId(Uuid::try_parse(value).ok()))
+        // Only the hyphenated form the server hands out names a share.
+        let hyphenated = value.len() == 36;
+        Ok(ShareId(Uuid::try_parse(value).ok().filter(|_| hyphenated)))
     }
 
     // The router drops a segment that does not decode to UTF-8: no share.
@@ -184,6 +186,23 @@ mod tests {
     fn share_ids_that_are_not_uuids_are_missing_shares() {
         let id = ShareId::parse_from_parameter("not-a-uuid").unwrap();
         assert_eq!(id.get().unwrap_err().status().as_u16(), 404);
+        let uuid = Uuid::new_v4();
+        for other_form in [
+            uuid.simple().to_string(),
+            uuid.braced().to_string(),
+            uuid.urn().to_string(),
+        ] {
+            let id = ShareId::parse_from_parameter(&other_form).unwrap();
+            assert_eq!(id.get().unwrap_err().status().as_u16(), 404, "{other_form}");
+        }
+        let upper = uuid.hyphenated().to_string().to_uppercase();
+        assert_eq!(
+            ShareId::parse_from_parameter(&upper)
+                .unwrap()
+                .get()
+                .unwrap(),
+            uuid
+        );
         let uuid = Uuid::new_v4();
         let id = ShareId::parse_from_parameter(&uuid.to_string()).unwrap();
         assert_eq!(id.get().unwrap(), uuid);

@@ -24,6 +24,9 @@ pub struct Model {
     pub received_bytes: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The upload replaces the share's content (`PUT`), rather than giving
+    /// it its first content (`POST`).
+    pub replaces: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261204_000001_initial;
+mod m20261204_000002_upload_rule;
 
 /// The list of migrations.
 #[derive(Debug)]
@@ -14,7 +15,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261204_000001_initial::Migration)]
+        vec![
+            Box::new(m20261204_000001_initial::Migration),
+            Box::new(m20261204_000002_upload_rule::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

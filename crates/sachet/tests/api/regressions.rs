@@ -657,3 +657,33 @@ async fn data_files_are_private_even_in_an_existing_folder() {
         assert_eq!(mode(&blob), 0o600);
     }
 }
+
+/// Found by adversarial testing: a replacement that reused the upload id of
+/// the share's first upload was taken for a late retry of it, answered 201
+/// "Upload completed." and dropped.
+#[tokio::test]
+async fn a_replacement_may_reuse_the_upload_id_of_the_first_upload() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.create_share("notes.txt").await;
+    let send = |method: Method, bytes: &'static [u8]| {
+        admin.send_chunk(method, &share, "first-upload", 0, 1, bytes.to_vec())
+    };
+    expect_json(send(Method::POST, b"v1").await, StatusCode::CREATED).await;
+    expect_json(send(Method::PUT, b"v2").await, StatusCode::CREATED).await;
+    assert_eq!(admin.download(&share).await, b"v2");
+    // With another chunk count, the id starts a new upload too.
+    let two = |index, bytes: &'static [u8]| {
+        admin.send_chunk(
+            Method::PUT,
+            &share,
+            "first-upload",
+            index,
+            2,
+            bytes.to_vec(),
+        )
+    };
+    expect_json(two(1, b"-b").await, StatusCode::OK).await;
+    expect_json(two(0, b"a").await, StatusCode::CREATED).await;
+    assert_eq!(admin.download(&share).await, b"a-b");
+}
