@@ -139,6 +139,12 @@ impl<A: Endpoint> Endpoint for Dispatch<A> {
         {
             response.headers_mut().insert(header::ALLOW, value);
         }
+        // No answer is to be sniffed into another type: JSON errors and
+        // 416s included, not only content.
+        response
+            .headers_mut()
+            .entry(header::X_CONTENT_TYPE_OPTIONS)
+            .or_insert(poem::http::HeaderValue::from_static("nosniff"));
         Ok(response)
     }
 }

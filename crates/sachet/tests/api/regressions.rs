@@ -687,3 +687,33 @@ async fn a_replacement_may_reuse_the_upload_id_of_the_first_upload() {
     expect_json(two(0, b"a").await, StatusCode::CREATED).await;
     assert_eq!(admin.download(&share).await, b"a-b");
 }
+
+/// Found by adversarial testing: JSON errors and 416 answers were sent
+/// without `X-Content-Type-Options: nosniff`.
+#[tokio::test]
+async fn every_answer_forbids_sniffing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let share = admin.share_with("a.txt", b"abc").await;
+    let answers = [
+        admin.get("/nowhere").send().await.unwrap(),
+        admin.get("/files/not-an-id").send().await.unwrap(),
+        app.anonymous().get("/users").send().await.unwrap(),
+        admin.get("/whoami").send().await.unwrap(),
+        admin
+            .get(&format!("{share}/content"))
+            .header(header::RANGE, "bytes=10-20")
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for answer in answers {
+        assert_eq!(
+            answer.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{} {}",
+            answer.status(),
+            answer.url()
+        );
+    }
+}
