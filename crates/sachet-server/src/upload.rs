@@ -551,6 +551,10 @@ impl AppState {
                 .enumerate()
                 .all(|(at, chunk)| chunk.index as usize == at);
         if !complete {
+            // The share was deleted after the claim, and its upload with it.
+            if self.store.share(upload.share_id).await?.is_none() {
+                return Err(ApiError::no_share());
+            }
             tracing::error!(upload.id = %upload.id, "claimed an upload with missing chunks");
             return Err(ApiError::internal());
         }
