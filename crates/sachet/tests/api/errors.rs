@@ -162,12 +162,19 @@ async fn the_document_swagger_and_health_are_served() {
     .await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     assert!(document["paths"]["/files/{id}/content"].is_object());
+    // All three show the completed document, links included.
+    let link = "$response.body#/share_id";
+    let served_link =
+        &document["paths"]["/files"]["post"]["responses"]["201"]["links"]["read_share"];
+    assert_eq!(served_link["parameters"]["id"], link);
     let yaml = anonymous.get("/openapi.yaml").send().await.unwrap();
     assert_eq!(yaml.status(), StatusCode::OK);
-    assert!(yaml.text().await.unwrap().contains("openapi: 3."));
+    let yaml = yaml.text().await.unwrap();
+    assert!(yaml.contains("openapi: 3.") && yaml.contains(link));
     let swagger = anonymous.get("/swagger").send().await.unwrap();
     assert_eq!(swagger.status(), StatusCode::OK);
-    assert!(swagger.text().await.unwrap().contains("SwaggerUIBundle"));
+    let swagger = swagger.text().await.unwrap();
+    assert!(swagger.contains("SwaggerUIBundle") && swagger.contains(link));
     let health = expect_json(
         anonymous.get("/health").send().await.unwrap(),
         StatusCode::OK,
