@@ -85,6 +85,24 @@ const fn needs(permission: Permission) -> PermissionSet {
     PermissionSet::only(permission)
 }
 
+/// Receives a chunk for the share its operation's checks admitted. A chunk
+/// refused before its body was read is drained first (see
+/// [`ChunkForm::discard`]).
+async fn receive_checked(
+    state: &AppState,
+    checked: Result<ShareRecord, Fails<UploadErrors>>,
+    form: ChunkForm,
+    rule: SwitchRule,
+) -> Result<ChunkAnswer, Fails<UploadErrors>> {
+    match checked {
+        Ok(share) => Ok(state.receive_chunk(&share, form, rule).await?.into()),
+        Err(refusal) => {
+            form.discard().await;
+            Err(refusal)
+        }
+    }
+}
+
 #[OpenApi(tag = "ApiTags::Content")]
 impl ContentApi {
     /// Upload the first content
@@ -115,17 +133,7 @@ impl ContentApi {
             Ok(share)
         }
         .await;
-        let share = match checked {
-            Ok(share) => share,
-            Err(refusal) => {
-                form.discard().await;
-                return Err(refusal);
-            }
-        };
-        let outcome = state
-            .receive_chunk(&share, form, SwitchRule::FirstUpload)
-            .await?;
-        Ok(outcome.into())
+        receive_checked(&state, checked, form, SwitchRule::FirstUpload).await
     }
 
     /// Replace the content
@@ -159,17 +167,7 @@ impl ContentApi {
             Ok(share)
         }
         .await;
-        let share = match checked {
-            Ok(share) => share,
-            Err(refusal) => {
-                form.discard().await;
-                return Err(refusal);
-            }
-        };
-        let outcome = state
-            .receive_chunk(&share, form, SwitchRule::Replace)
-            .await?;
-        Ok(outcome.into())
+        receive_checked(&state, checked, form, SwitchRule::Replace).await
     }
 
     /// Read an upload's progress
